@@ -1,0 +1,168 @@
+// Free-function ops (PyTorch names). Every op runs through one dispatch: shape/dtype rule,
+// kernel for the inputs' device, autograd node when needed. Binary ops broadcast like NumPy.
+//   auto y = nabla::matmul(x, w) + b;
+//   auto loss = nabla::cross_entropy(logits, labels);
+#pragma once
+#include <optional>
+#include <vector>
+
+#include "nabla/tensor.h"
+
+namespace nabla {
+
+// ---- elementwise: arithmetic ---------------------------------------------------------------
+Tensor add(const Tensor& a, const Tensor& b, const Scalar& alpha = 1);
+Tensor sub(const Tensor& a, const Tensor& b, const Scalar& alpha = 1);
+Tensor mul(const Tensor& a, const Tensor& b);
+/// True division: integer inputs give a float result.
+Tensor div(const Tensor& a, const Tensor& b);
+Tensor neg(const Tensor& a);
+Tensor pow(const Tensor& a, const Tensor& exponent);
+Tensor pow(const Tensor& a, const Scalar& exponent);
+Tensor maximum(const Tensor& a, const Tensor& b);
+Tensor minimum(const Tensor& a, const Tensor& b);
+Tensor clamp(const Tensor& a, std::optional<Scalar> min, std::optional<Scalar> max);
+/// Wraps a C++ number as a 0-dim tensor that promotes by category only.
+Tensor scalar_tensor(const Scalar& s, Device device = kCPU);
+
+// ---- elementwise: math and activations -----------------------------------------------------
+Tensor exp(const Tensor& a);
+Tensor log(const Tensor& a);
+Tensor sqrt(const Tensor& a);
+Tensor rsqrt(const Tensor& a);
+Tensor abs(const Tensor& a);
+Tensor sign(const Tensor& a);
+Tensor relu(const Tensor& a);
+Tensor leaky_relu(const Tensor& a, double negative_slope = 0.01);
+Tensor elu(const Tensor& a, double alpha = 1.0);
+/// approximate: "none" (erf form) or "tanh".
+Tensor gelu(const Tensor& a, const char* approximate = "none");
+Tensor sigmoid(const Tensor& a);
+Tensor tanh(const Tensor& a);
+Tensor softplus(const Tensor& a, double beta = 1.0, double threshold = 20.0);
+Tensor silu(const Tensor& a);
+
+// ---- comparisons and selection (bool results, no gradient) ----------------------------------
+Tensor eq(const Tensor& a, const Tensor& b);
+Tensor ne(const Tensor& a, const Tensor& b);
+Tensor lt(const Tensor& a, const Tensor& b);
+Tensor le(const Tensor& a, const Tensor& b);
+Tensor gt(const Tensor& a, const Tensor& b);
+Tensor ge(const Tensor& a, const Tensor& b);
+/// cond ? a : b elementwise, all three broadcast together.
+Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
+Tensor logical_not(const Tensor& a);
+
+// ---- reductions (dims empty = all dims) --------------------------------------------------
+Tensor sum(const Tensor& a, const Shape& dims = {}, bool keepdim = false);
+Tensor mean(const Tensor& a, const Shape& dims = {}, bool keepdim = false);
+Tensor prod(const Tensor& a, const Shape& dims = {}, bool keepdim = false);
+/// Maximum over the given dims (all dims when empty).
+Tensor amax(const Tensor& a, const Shape& dims = {}, bool keepdim = false);
+Tensor amin(const Tensor& a, const Shape& dims = {}, bool keepdim = false);
+struct ValuesIndices {
+  Tensor values;
+  Tensor indices;
+};
+/// Max along one dim with the index of the first maximum (like torch.max(x, dim)).
+ValuesIndices max(const Tensor& a, int64_t dim, bool keepdim = false);
+ValuesIndices min(const Tensor& a, int64_t dim, bool keepdim = false);
+Tensor max(const Tensor& a);
+Tensor min(const Tensor& a);
+Tensor argmax(const Tensor& a, int64_t dim, bool keepdim = false);
+Tensor argmin(const Tensor& a, int64_t dim, bool keepdim = false);
+/// Variance with Bessel's correction `correction` (1 = unbiased, like torch.var's default).
+Tensor var(const Tensor& a, const Shape& dims = {}, int64_t correction = 1, bool keepdim = false);
+Tensor std(const Tensor& a, const Shape& dims = {}, int64_t correction = 1, bool keepdim = false);
+Tensor logsumexp(const Tensor& a, const Shape& dims, bool keepdim = false);
+/// Sums `a` down to `shape` (the reverse of broadcasting); used by gradients of broadcast ops.
+Tensor sum_to(const Tensor& a, const Shape& shape);
+
+// ---- softmax and losses --------------------------------------------------------------------
+Tensor softmax(const Tensor& a, int64_t dim);
+Tensor log_softmax(const Tensor& a, int64_t dim);
+/// reduction: "mean", "sum" or "none".
+Tensor nll_loss(const Tensor& log_probs, const Tensor& target, const char* reduction = "mean",
+                int64_t ignore_index = -100);
+/// Softmax cross-entropy from logits [N, C] and class indices [N] (int64).
+Tensor cross_entropy(const Tensor& logits, const Tensor& target, const char* reduction = "mean",
+                     int64_t ignore_index = -100);
+
+// ---- linear algebra ------------------------------------------------------------------------
+/// mm, bmm and batch-broadcast matmul like torch.matmul (1-d operands are promoted and squeezed).
+Tensor matmul(const Tensor& a, const Tensor& b);
+Tensor mm(const Tensor& a, const Tensor& b);
+Tensor bmm(const Tensor& a, const Tensor& b);
+/// x @ weight^T + bias with weight [out, in] (PyTorch layout); bias optional.
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias = {});
+
+// ---- convolution and pooling (NCHW) --------------------------------------------------------
+struct Conv2dOptions {
+  int64_t stride[2] = {1, 1};
+  int64_t padding[2] = {0, 0};
+  int64_t dilation[2] = {1, 1};
+  int64_t groups = 1;
+};
+Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias = {}, const Conv2dOptions& opt = {});
+struct Pool2dOptions {
+  int64_t kernel[2] = {2, 2};
+  int64_t stride[2] = {0, 0};  // 0 = same as kernel
+  int64_t padding[2] = {0, 0};
+};
+Tensor max_pool2d(const Tensor& x, const Pool2dOptions& opt = {});
+/// Average pooling; padded zeros count in the divisor (PyTorch's count_include_pad=True).
+Tensor avg_pool2d(const Tensor& x, const Pool2dOptions& opt = {});
+Tensor adaptive_avg_pool2d(const Tensor& x, int64_t out_h, int64_t out_w);
+
+// ---- shape and indexing --------------------------------------------------------------------
+Tensor cat(const std::vector<Tensor>& tensors, int64_t dim = 0);
+Tensor stack(const std::vector<Tensor>& tensors, int64_t dim = 0);
+/// Pieces of `split_size` along dim (the last may be smaller).
+std::vector<Tensor> split(const Tensor& a, int64_t split_size, int64_t dim = 0);
+std::vector<Tensor> split(const Tensor& a, const std::vector<int64_t>& sizes, int64_t dim = 0);
+std::vector<Tensor> chunk(const Tensor& a, int64_t chunks, int64_t dim = 0);
+Tensor gather(const Tensor& a, int64_t dim, const Tensor& index);
+/// out = a; out[index[i][j]][j] += src[i][j] (for dim 0), like torch.scatter_add.
+Tensor scatter_add(const Tensor& a, int64_t dim, const Tensor& index, const Tensor& src);
+Tensor index_select(const Tensor& a, int64_t dim, const Tensor& index);
+/// int64 class indices -> int64 one-hot with a trailing dim of num_classes (-1 = max + 1).
+Tensor one_hot(const Tensor& indices, int64_t num_classes = -1);
+/// Rows of `weight` [num, dim] selected by int64 `indices` (any shape).
+Tensor embedding(const Tensor& weight, const Tensor& indices);
+/// Constant padding; pads = {last_lo, last_hi, prev_lo, prev_hi, ...} as torch.nn.functional.pad.
+Tensor pad(const Tensor& a, const std::vector<int64_t>& pads, double value = 0.0);
+Tensor masked_fill(const Tensor& a, const Tensor& mask, const Scalar& value);
+Tensor tril(const Tensor& a, int64_t diagonal = 0);
+Tensor triu(const Tensor& a, int64_t diagonal = 0);
+
+// ---- operators -----------------------------------------------------------------------------
+Tensor operator+(const Tensor& a, const Tensor& b);
+Tensor operator-(const Tensor& a, const Tensor& b);
+Tensor operator*(const Tensor& a, const Tensor& b);
+Tensor operator/(const Tensor& a, const Tensor& b);
+Tensor operator-(const Tensor& a);
+Tensor operator+(const Tensor& a, const Scalar& b);
+Tensor operator-(const Tensor& a, const Scalar& b);
+Tensor operator*(const Tensor& a, const Scalar& b);
+Tensor operator/(const Tensor& a, const Scalar& b);
+Tensor operator+(const Scalar& a, const Tensor& b);
+Tensor operator-(const Scalar& a, const Tensor& b);
+Tensor operator*(const Scalar& a, const Tensor& b);
+Tensor operator/(const Scalar& a, const Tensor& b);
+Tensor operator==(const Tensor& a, const Tensor& b);
+Tensor operator!=(const Tensor& a, const Tensor& b);
+Tensor operator<(const Tensor& a, const Tensor& b);
+Tensor operator<=(const Tensor& a, const Tensor& b);
+Tensor operator>(const Tensor& a, const Tensor& b);
+Tensor operator>=(const Tensor& a, const Tensor& b);
+Tensor operator==(const Tensor& a, const Scalar& b);
+Tensor operator<(const Tensor& a, const Scalar& b);
+Tensor operator>(const Tensor& a, const Scalar& b);
+
+/// PyTorch's result_type over tensors (0-dim tensors and wrapped numbers promote by category).
+DType result_type(std::initializer_list<Tensor> tensors);
+/// True when a and b have the same shape and |a - b| <= atol + rtol * |b| everywhere.
+bool allclose(const Tensor& a, const Tensor& b, double rtol = 1e-5, double atol = 1e-8);
+bool equal(const Tensor& a, const Tensor& b);
+
+}  // namespace nabla

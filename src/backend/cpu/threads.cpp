@@ -1,0 +1,49 @@
+// set_num_threads: one number for nabla's loops, OpenMP and OpenBLAS.
+#include <omp.h>
+#include <xmmintrin.h>
+#include <pmmintrin.h>
+
+#include <atomic>
+
+#include "backend/cpu/parallel.h"
+#include "nabla/error.h"
+#include "nabla/runtime.h"
+
+extern "C" void openblas_set_num_threads(int);
+
+namespace nabla {
+namespace {
+std::atomic<int> g_threads{0};
+}
+
+namespace cpu {
+int num_threads() {
+  int n = g_threads.load(std::memory_order_relaxed);
+  if (n == 0) {
+    n = omp_get_max_threads();
+    g_threads.store(n, std::memory_order_relaxed);
+  }
+  return n;
+}
+}  // namespace cpu
+
+void set_num_threads(int n) {
+  NABLA_CHECK(n >= 1, "set_num_threads: need at least 1 thread, got ", n);
+  g_threads = n;
+  omp_set_num_threads(n);
+  openblas_set_num_threads(n);
+}
+
+int get_num_threads() { return cpu::num_threads(); }
+
+void set_flush_denormal(bool on) {
+  auto apply = [on] {
+    _MM_SET_FLUSH_ZERO_MODE(on ? _MM_FLUSH_ZERO_ON : _MM_FLUSH_ZERO_OFF);
+    _MM_SET_DENORMALS_ZERO_MODE(on ? _MM_DENORMALS_ZERO_ON : _MM_DENORMALS_ZERO_OFF);
+  };
+  apply();
+#pragma omp parallel
+  apply();
+}
+
+}  // namespace nabla
