@@ -39,6 +39,8 @@ Tensor elu(const Tensor& a, double alpha = 1.0);
 Tensor gelu(const Tensor& a, const char* approximate = "none");
 Tensor sigmoid(const Tensor& a);
 Tensor tanh(const Tensor& a);
+/// Gauss error function (its own op: the gradient of gelu uses it).
+Tensor erf(const Tensor& a);
 Tensor softplus(const Tensor& a, double beta = 1.0, double threshold = 20.0);
 Tensor silu(const Tensor& a);
 
@@ -125,6 +127,8 @@ Tensor gather(const Tensor& a, int64_t dim, const Tensor& index);
 /// out = a; out[index[i][j]][j] += src[i][j] (for dim 0), like torch.scatter_add.
 Tensor scatter_add(const Tensor& a, int64_t dim, const Tensor& index, const Tensor& src);
 Tensor index_select(const Tensor& a, int64_t dim, const Tensor& index);
+/// out = a; out.select(dim, index[k]) += alpha * src.select(dim, k) (the gradient of index_select).
+Tensor index_add(const Tensor& a, int64_t dim, const Tensor& index, const Tensor& src, const Scalar& alpha = 1);
 /// int64 class indices -> int64 one-hot with a trailing dim of num_classes (-1 = max + 1).
 Tensor one_hot(const Tensor& indices, int64_t num_classes = -1);
 /// Rows of `weight` [num, dim] selected by int64 `indices` (any shape).

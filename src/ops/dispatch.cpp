@@ -63,10 +63,12 @@ void record_node(OpId id, const OpDef& def, const Tensor* in, int n, const Attrs
   if (def.save_outputs) node->saved_outputs.resize(def.num_outputs);
   for (int j = 0; j < def.num_outputs; ++j) {
     auto& o = *out[j].impl();
-    if (!is_floating(o.dtype)) continue;  // indices, masks: never differentiable
-    o.requires_grad = true;
-    o.grad_fn = node;
-    o.output_nr = static_cast<uint32_t>(j);
+    if (is_floating(o.dtype)) {  // indices, masks: never differentiable
+      o.requires_grad = true;
+      o.grad_fn = node;
+      o.output_nr = static_cast<uint32_t>(j);
+    }
+    // Integer outputs may be saved too (max_dim's VJP reads its indices).
     if (def.save_outputs & (1u << j)) node->saved_outputs[j] = autograd::SavedTensor(out[j], true);
   }
 }

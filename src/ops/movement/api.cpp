@@ -1,6 +1,7 @@
 // Public movement API: Tensor view methods and cat/stack/split/chunk/pad. Composites (reshape,
 // transpose, flatten, narrow, stack, split) are written with the primitive views.
 #include "nabla/ops.h"
+#include "ops/movement/movement.h"
 #include "ops/registry.h"
 
 namespace nabla {
@@ -42,12 +43,8 @@ Tensor Tensor::reshape(const Shape& shape) const {
   Shape s = infer_size(shape, numel(), "reshape");
   if (s == this->shape()) return *this;
   // A view when the strides allow it (same rule as view), otherwise a contiguous copy.
-  if (is_contiguous()) return view(s);
-  try {
-    return view(s);
-  } catch (const Error&) {
-    return contiguous().view(s);
-  }
+  Shape unused;
+  return ops::view_strides_for(*this, s, unused) ? view(s) : contiguous().view(s);
 }
 
 Tensor Tensor::permute(const Shape& dims) const {

@@ -5,24 +5,14 @@
 #include "ops/movement/movement.h"
 
 namespace nabla::ops {
-namespace {
 
-TensorMeta same_dtype(const Tensor& t, const Shape& s) { return {s, t.dtype()}; }
-
-// ---- view: reshape without copying (attrs.shape = target, -1 already resolved) ----
-void view_infer(const Tensor* in, int, const Attrs& a, TensorMeta* out) {
-  NABLA_CHECK(a.shape.numel() == in[0].numel(), "view: shape ", a.shape, " is invalid for input of shape ",
-              in[0].shape(), " (", a.shape.numel(), " vs ", in[0].numel(), " elements)");
-  out[0] = same_dtype(in[0], a.shape);
-}
 // PyTorch's computeStride: groups of input dims that are contiguous with each other can be
 // re-split freely; a group boundary must line up with an output dim boundary.
-void view_strides(const Tensor& in, const Attrs&, const Shape& shape, Shape& strides, int64_t& offset) {
-  offset = in.storage_offset();
+bool view_strides_for(const Tensor& in, const Shape& shape, Shape& strides) {
   strides.resize(shape.size());
   if (in.numel() == 0 || in.dim() == 0) {
     strides = contiguous_strides(shape);
-    return;
+    return true;
   }
   const Shape& os = in.shape();
   const Shape& ost = in.strides();
@@ -37,8 +27,7 @@ void view_strides(const Tensor& in, const Attrs&, const Shape& shape, Shape& str
         view_numel *= shape[view_d];
         --view_d;
       }
-      NABLA_CHECK(view_numel == tensor_numel, "view: shape ", shape, " is not compatible with the input's shape ",
-                  os, " and strides ", ost, " (the data is not contiguous); use reshape(), which copies");
+      if (view_numel != tensor_numel) return false;
       if (tensor_d > 0) {
         chunk_base_stride = ost[tensor_d - 1];
         tensor_numel = 1;
@@ -46,7 +35,23 @@ void view_strides(const Tensor& in, const Attrs&, const Shape& shape, Shape& str
       }
     }
   }
-  NABLA_CHECK(view_d == -1, "view: shape ", shape, " is not compatible with input shape ", os);
+  return view_d == -1;
+}
+
+namespace {
+
+TensorMeta same_dtype(const Tensor& t, const Shape& s) { return {s, t.dtype()}; }
+
+// ---- view: reshape without copying (attrs.shape = target, -1 already resolved) ----
+void view_infer(const Tensor* in, int, const Attrs& a, TensorMeta* out) {
+  NABLA_CHECK(a.shape.numel() == in[0].numel(), "view: shape ", a.shape, " is invalid for input of shape ",
+              in[0].shape(), " (", a.shape.numel(), " vs ", in[0].numel(), " elements)");
+  out[0] = same_dtype(in[0], a.shape);
+}
+void view_strides(const Tensor& in, const Attrs&, const Shape& shape, Shape& strides, int64_t& offset) {
+  offset = in.storage_offset();
+  NABLA_CHECK(view_strides_for(in, shape, strides), "view: shape ", shape, " is not compatible with the input's shape ",
+              in.shape(), " and strides ", in.strides(), " (the data is not contiguous); use reshape(), which copies");
 }
 void view_vjp(const VjpArgs& a, Tensor* g) { g[0] = a.grad_outputs[0].reshape(a.input_meta[0].shape); }
 

@@ -1,0 +1,88 @@
+# nabla: the commands a new user types on a fresh Debian 12 machine.
+#   make demo        install what is missing, Release build, run the example
+#   make test        same, then the whole test suite
+#   make test-asan   AddressSanitizer + UBSan build (build-asan/), unit tests only
+#   make bench       benchmarks against libtorch (installs libtorch-dev; build-bench/)
+#   make fixtures    regenerate tests/fixtures/ops/ from PyTorch (installs python3-torch)
+#   make install PREFIX=/opt/nabla
+# Every Debian package the build or the tests need is installed here (never by hand).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+BUILD ?= build
+BUILD_ASAN ?= build-asan
+BUILD_BENCH ?= build-bench
+PREFIX ?= /usr/local
+GENERATOR ?= Ninja
+CTEST_JOBS ?= 2
+
+# sudo only when we are not root (a fresh CI machine runs as root and may not have sudo).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+# What the library, examples and tests need.
+DEPS := make build-essential g++ cmake ninja-build pkg-config libopenblas-openmp-dev libopenblas0-openmp \
+        libsleef-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev python3
+# libtorch only for bench/ (it is large and slow to compile against). libopenblas0-openmp is named so
+# that libtorch's BLAS dependency is met by OpenBLAS, not by the reference libblas3.
+BENCH_DEPS := libtorch-dev libopenblas0-openmp libbenchmark-dev
+FIXTURE_DEPS := python3 python3-torch python3-numpy
+
+# $(call apt_install,packages): apt-get install only when one of them is missing, so repeated runs
+# cost one dpkg-query.
+define apt_install
+	missing=""; \
+	for p in $(1); do \
+	  dpkg-query -W -f='$${Status}\n' "$$p" 2>/dev/null | grep -q '^install ok installed$$' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(1); \
+	fi
+endef
+
+.PHONY: all deps build demo test test-asan bench bench-build fixtures install clean
+
+all: build
+
+deps:
+	$(call apt_install,$(DEPS))
+
+build: deps
+	cmake -S . -B $(BUILD) -G $(GENERATOR) -DCMAKE_BUILD_TYPE=Release
+	cmake --build $(BUILD)
+
+demo: build
+	./$(BUILD)/autograd_demo
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j$(CTEST_JOBS)
+
+# Debug + -O1 keeps the sanitizer build quick to run; slow accuracy tests are left to `make test`.
+test-asan: deps
+	cmake -S . -B $(BUILD_ASAN) -G $(GENERATOR) -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS=-O1 \
+	  -DNABLA_SANITIZE=ON -DNABLA_NATIVE=ON
+	cmake --build $(BUILD_ASAN)
+	cd $(BUILD_ASAN) && ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --output-on-failure -j$(CTEST_JOBS) -LE slow
+
+bench-build: deps
+	$(call apt_install,$(BENCH_DEPS))
+	cmake -S . -B $(BUILD_BENCH) -G $(GENERATOR) -DCMAKE_BUILD_TYPE=Release -DNABLA_BUILD_BENCH=ON \
+	  -DNABLA_BUILD_TESTS=OFF
+	cmake --build $(BUILD_BENCH)
+
+bench: bench-build
+	bench/run_all.sh $(BUILD_BENCH)
+
+fixtures:
+	$(call apt_install,$(FIXTURE_DEPS))
+	/usr/bin/python3 tests/fixtures/gen.py
+
+install: build
+	cmake --install $(BUILD) --prefix $(PREFIX)
+
+clean:
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_BENCH)

@@ -1,0 +1,61 @@
+// Internal: geometry of conv/pool calls and the CPU kernels of the conv family.
+//
+// Attrs use (op_list.def): conv ops i0/i1 stride, i2/i3 padding, i4/i5 dilation, i6 groups;
+// pool ops i0/i1 kernel, i2/i3 stride, i4/i5 padding; adaptive pool i0/i1 output size.
+// The *_grad ops carry the shape of the tensor they produce (input or weight) in attrs.shape.
+#pragma once
+#include "ops/registry.h"
+
+namespace nabla::ops {
+
+/// Output length of a sliding window: floor((in + 2 pad - span) / stride) + 1, <= 0 when it does not fit.
+inline int64_t window_out(int64_t in, int64_t pad, int64_t span, int64_t stride) {
+  int64_t room = in + 2 * pad - span;
+  return room < 0 ? 0 : room / stride + 1;
+}
+
+/// Sizes of one conv2d call, from the input shape [N, C, H, W] and weight shape [Co, C/g, kh, kw].
+struct ConvGeom {
+  int64_t N, C, H, W, Co, kh, kw, groups;
+  int64_t sh, sw, ph, pw, dh, dw;
+  int64_t Ho, Wo;
+  int64_t Cg() const { return C / groups; }
+  int64_t Cog() const { return Co / groups; }
+  int64_t Kc() const { return Cg() * kh * kw; }  // rows of one group's im2col matrix
+  int64_t HoWo() const { return Ho * Wo; }
+};
+inline ConvGeom conv_geom(const Shape& x, const Shape& w, const Attrs& a) {
+  ConvGeom g{x[0], x[1], x[2], x[3], w[0], w[2], w[3], a.i[6], a.i[0], a.i[1], a.i[2], a.i[3], a.i[4], a.i[5], 0, 0};
+  g.Ho = window_out(g.H, g.ph, g.dh * (g.kh - 1) + 1, g.sh);
+  g.Wo = window_out(g.W, g.pw, g.dw * (g.kw - 1) + 1, g.sw);
+  return g;
+}
+
+/// Sizes of one pooling window sweep over [N, C, H, W].
+struct PoolGeom {
+  int64_t planes, H, W, kh, kw, sh, sw, ph, pw, Ho, Wo;
+};
+inline PoolGeom pool_geom(const Shape& x, const Attrs& a) {
+  PoolGeom g{x[0] * x[1], x[2], x[3], a.i[0], a.i[1], a.i[2], a.i[3], a.i[4], a.i[5], 0, 0};
+  g.Ho = window_out(g.H, g.ph, g.kh, g.sh);
+  g.Wo = window_out(g.W, g.pw, g.kw, g.sw);
+  return g;
+}
+
+/// PyTorch's adaptive pooling window along one dim: [floor(i*in/out), ceil((i+1)*in/out)).
+inline int64_t adaptive_start(int64_t i, int64_t in, int64_t out) { return (i * in) / out; }
+inline int64_t adaptive_end(int64_t i, int64_t in, int64_t out) { return ((i + 1) * in + out - 1) / out; }
+
+namespace conv_cpu {
+void conv2d(const Tensor* in, int n, Tensor* out, const Attrs& a);
+void conv2d_input_grad(const Tensor* in, int n, Tensor* out, const Attrs& a);
+void conv2d_weight_grad(const Tensor* in, int n, Tensor* out, const Attrs& a);
+void max_pool2d(const Tensor* in, int n, Tensor* out, const Attrs& a);
+void max_pool2d_grad(const Tensor* in, int n, Tensor* out, const Attrs& a);
+void avg_pool2d(const Tensor* in, int n, Tensor* out, const Attrs& a);
+void avg_pool2d_grad(const Tensor* in, int n, Tensor* out, const Attrs& a);
+void adaptive_avg_pool2d(const Tensor* in, int n, Tensor* out, const Attrs& a);
+void adaptive_avg_pool2d_grad(const Tensor* in, int n, Tensor* out, const Attrs& a);
+}  // namespace conv_cpu
+
+}  // namespace nabla::ops
