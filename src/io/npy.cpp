@@ -117,12 +117,12 @@ class HeaderParser {
 };
 
 DType descr_dtype(const std::string& d, bool& swap, const std::string& what) {
-  NABLA_CHECK(d.size() >= 3, what, ": unsupported .npy dtype '", d, "'");
+  NABLA_CHECK(d.size() >= 2, what, ": unsupported .npy dtype '", d, "'");
   char order = d[0];
   std::string kind = d.substr(1);
+  NABLA_CHECK(kind != "O", what, ": .npy files with Python objects (dtype '|O', a pickle) are refused");
   NABLA_CHECK(order == '<' || order == '>' || order == '|' || order == '=', what, ": bad byte order in dtype '", d, "'");
   swap = order == '>';
-  NABLA_CHECK(kind != "O", what, ": .npy files with Python objects (dtype '|O', a pickle) are refused");
   if (kind == "b1") return kBool;
   if (kind == "u1") return kUInt8;
   if (kind == "i4") return kInt32;

@@ -34,7 +34,7 @@ TEST(Npy, WritesNumpysLayout) {
   save_npy(zeros({2, 3}), tmp("layout.npy"));
   std::string b = read_file(tmp("layout.npy"));
   EXPECT_EQ(b.size(), 128u + 24u);  // data at offset 128 like np.save
-  EXPECT_EQ(b.substr(10, 45), "{'descr': '<f4', 'fortran_order': False, 'sh");
+  EXPECT_EQ(b.substr(10, 44), "{'descr': '<f4', 'fortran_order': False, 'sh");
 }
 
 std::string header(const std::string& dict) {
@@ -67,7 +67,7 @@ TEST(Npy, RejectsBadFilesWithClearErrors) {
   expect_error(header("{'descr': '<f4', 'fortran_order': False, 'shape': (4,), }") + "abc", "truncated");
   expect_error(header("{'descr': '<f4', 'fortran_order': False, 'shape': (2147483648, 2147483648, 2147483648), }"),
                "overflow");
-  expect_error(header("{'descr': '<f4', 'fortran_order': False, 'shape': (2147483648, 2147483648), }"), "truncated");
+  expect_error(header("{'descr': '<f4', 'fortran_order': False, 'shape': (2147483648, 2), }"), "truncated");
   expect_error(header("{'descr': '<f4', 'shape': (1,), }"), "keys");
   expect_error(header("{'descr': '<f4', 'fortran_order': False, 'shape': (1,), 'evil': __import__('os'), }"), "key");
   expect_error(header("{'descr': '<c8', 'fortran_order': False, 'shape': (1,), }"), "unsupported");
