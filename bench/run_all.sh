@@ -9,7 +9,7 @@ out="$build/bench-results"
 mkdir -p "$out"
 for b in per_op_overhead_bench matmul_bench elementwise_bench; do
   echo "=== $b"
-  "$build/$b" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
+  "$build/bench/$b" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
     ${BENCH_FILTER:+--benchmark_filter="$BENCH_FILTER"} \
     --benchmark_out="$out/$b.json" --benchmark_out_format=json
 done

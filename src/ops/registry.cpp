@@ -19,31 +19,25 @@ OpDef* table() {
   return t;
 }
 
-// Families fill their entries on first use of the registry. Explicit calls (not static
-// initialisers in each family) so that linking nabla as a static library drops nothing. The
-// register functions call op_def themselves: the thread running them skips the once-guard
-// (re-entering a function-local static's initialiser would throw recursive_init_error).
-thread_local bool t_registering = false;
-
+// Families fill their entries (through define_op) on first use of the registry. Explicit calls,
+// not static initialisers in each family, so that linking nabla statically drops nothing.
 bool register_all() {
-  t_registering = true;
   register_movement_ops();
   register_elementwise_ops();
   register_reduce_ops();
   register_index_ops();
   register_linalg_ops();
   register_conv_ops();
-  t_registering = false;
   return true;
 }
 
 }  // namespace
 
+OpDef& define_op(OpId id) { return table()[static_cast<int>(id)]; }
+
 OpDef& op_def(OpId id) {
-  if (!t_registering) {
-    static const bool registered = register_all();
-    (void)registered;
-  }
+  static const bool registered = register_all();
+  (void)registered;
   return table()[static_cast<int>(id)];
 }
 

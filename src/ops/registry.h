@@ -75,6 +75,8 @@ struct OpDef {
 /// The table entry of an op (filled at start-up by each family's register function).
 OpDef& op_def(OpId id);
 const char* op_name(OpId id);
+/// The table entry to fill, for the register_*_ops functions only (no registration guard).
+OpDef& define_op(OpId id);
 
 /// Runs op `id` on n inputs: infer, allocate, kernel for the inputs' device, autograd node.
 /// Writes def.num_outputs tensors to `out`.

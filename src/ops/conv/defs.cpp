@@ -134,7 +134,7 @@ void adaptive_avg_pool2d_grad_vjp(const VjpArgs& a, Tensor* g) {
 }
 
 void def(OpId id, InferFn infer, VjpFn vjp, KernelFn cpu, uint32_t save_inputs = 0) {
-  OpDef& d = op_def(id);
+  OpDef& d = define_op(id);
   d.infer = infer;
   d.vjp = vjp;
   d.kernels[kCpu] = cpu;
@@ -148,8 +148,8 @@ void register_conv_ops() {
   def(OpId::conv2d_input_grad, shape_attr_infer, conv2d_input_grad_vjp, conv_cpu::conv2d_input_grad, 0b11);
   def(OpId::conv2d_weight_grad, shape_attr_infer, conv2d_weight_grad_vjp, conv_cpu::conv2d_weight_grad, 0b11);
   def(OpId::max_pool2d, max_pool2d_infer, max_pool2d_vjp, conv_cpu::max_pool2d);
-  op_def(OpId::max_pool2d).num_outputs = 2;
-  op_def(OpId::max_pool2d).save_outputs = 0b10;
+  define_op(OpId::max_pool2d).num_outputs = 2;
+  define_op(OpId::max_pool2d).save_outputs = 0b10;
   def(OpId::max_pool2d_grad, shape_attr_infer, max_pool2d_grad_vjp, conv_cpu::max_pool2d_grad, 0b10);
   def(OpId::avg_pool2d, avg_pool2d_infer, avg_pool2d_vjp, conv_cpu::avg_pool2d);
   def(OpId::avg_pool2d_grad, shape_attr_infer, avg_pool2d_grad_vjp, conv_cpu::avg_pool2d_grad);

@@ -187,22 +187,22 @@ void fill_kernel(const Tensor*, int, Tensor* out, const Attrs& a) {
 }  // namespace
 
 void register_elementwise_binary_cpu() {
-  op_def(OpId::add).kernels[kCpu] = add_kernel<1>;
-  op_def(OpId::sub).kernels[kCpu] = add_kernel<-1>;
-  op_def(OpId::mul).kernels[kCpu] = mul_kernel;
-  op_def(OpId::div).kernels[kCpu] = div_kernel;
-  op_def(OpId::pow).kernels[kCpu] = pow_kernel;
-  op_def(OpId::pow_scalar).kernels[kCpu] = pow_scalar_kernel;
-  op_def(OpId::maximum).kernels[kCpu] = extremum_kernel<true>;
-  op_def(OpId::minimum).kernels[kCpu] = extremum_kernel<false>;
-  op_def(OpId::eq).kernels[kCpu] = compare_kernel<Cmp::eq>;
-  op_def(OpId::ne).kernels[kCpu] = compare_kernel<Cmp::ne>;
-  op_def(OpId::lt).kernels[kCpu] = compare_kernel<Cmp::lt>;
-  op_def(OpId::le).kernels[kCpu] = compare_kernel<Cmp::le>;
-  op_def(OpId::gt).kernels[kCpu] = compare_kernel<Cmp::gt>;
-  op_def(OpId::ge).kernels[kCpu] = compare_kernel<Cmp::ge>;
-  op_def(OpId::where).kernels[kCpu] = where_kernel;
-  op_def(OpId::fill).kernels[kCpu] = fill_kernel;
+  define_op(OpId::add).kernels[kCpu] = add_kernel<1>;
+  define_op(OpId::sub).kernels[kCpu] = add_kernel<-1>;
+  define_op(OpId::mul).kernels[kCpu] = mul_kernel;
+  define_op(OpId::div).kernels[kCpu] = div_kernel;
+  define_op(OpId::pow).kernels[kCpu] = pow_kernel;
+  define_op(OpId::pow_scalar).kernels[kCpu] = pow_scalar_kernel;
+  define_op(OpId::maximum).kernels[kCpu] = extremum_kernel<true>;
+  define_op(OpId::minimum).kernels[kCpu] = extremum_kernel<false>;
+  define_op(OpId::eq).kernels[kCpu] = compare_kernel<Cmp::eq>;
+  define_op(OpId::ne).kernels[kCpu] = compare_kernel<Cmp::ne>;
+  define_op(OpId::lt).kernels[kCpu] = compare_kernel<Cmp::lt>;
+  define_op(OpId::le).kernels[kCpu] = compare_kernel<Cmp::le>;
+  define_op(OpId::gt).kernels[kCpu] = compare_kernel<Cmp::gt>;
+  define_op(OpId::ge).kernels[kCpu] = compare_kernel<Cmp::ge>;
+  define_op(OpId::where).kernels[kCpu] = where_kernel;
+  define_op(OpId::fill).kernels[kCpu] = fill_kernel;
 }
 
 }  // namespace nabla::ops

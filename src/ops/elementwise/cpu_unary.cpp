@@ -232,23 +232,23 @@ void clamp_kernel(const Tensor* in, int, Tensor* out, const Attrs& a) {
 }  // namespace
 
 void register_elementwise_unary_cpu() {
-  op_def(OpId::exp).kernels[kCpu] = math_kernel<Exp>;
-  op_def(OpId::log).kernels[kCpu] = math_kernel<Log>;
-  op_def(OpId::sqrt).kernels[kCpu] = math_kernel<Sqrt>;
-  op_def(OpId::rsqrt).kernels[kCpu] = math_kernel<Rsqrt>;
-  op_def(OpId::sigmoid).kernels[kCpu] = math_kernel<Sigmoid>;
-  op_def(OpId::tanh).kernels[kCpu] = math_kernel<Tanh>;
-  op_def(OpId::erf).kernels[kCpu] = math_kernel<Erf>;
-  op_def(OpId::elu).kernels[kCpu] = math_kernel<Elu>;
-  op_def(OpId::gelu).kernels[kCpu] = math_kernel<Gelu>;
-  op_def(OpId::softplus).kernels[kCpu] = math_kernel<Softplus>;
-  op_def(OpId::neg).kernels[kCpu] = neg_kernel;
-  op_def(OpId::abs).kernels[kCpu] = abs_kernel;
-  op_def(OpId::sign).kernels[kCpu] = sign_kernel;
-  op_def(OpId::relu).kernels[kCpu] = relu_kernel;
-  op_def(OpId::leaky_relu).kernels[kCpu] = leaky_relu_kernel;
-  op_def(OpId::logical_not).kernels[kCpu] = logical_not_kernel;
-  op_def(OpId::clamp).kernels[kCpu] = clamp_kernel;
+  define_op(OpId::exp).kernels[kCpu] = math_kernel<Exp>;
+  define_op(OpId::log).kernels[kCpu] = math_kernel<Log>;
+  define_op(OpId::sqrt).kernels[kCpu] = math_kernel<Sqrt>;
+  define_op(OpId::rsqrt).kernels[kCpu] = math_kernel<Rsqrt>;
+  define_op(OpId::sigmoid).kernels[kCpu] = math_kernel<Sigmoid>;
+  define_op(OpId::tanh).kernels[kCpu] = math_kernel<Tanh>;
+  define_op(OpId::erf).kernels[kCpu] = math_kernel<Erf>;
+  define_op(OpId::elu).kernels[kCpu] = math_kernel<Elu>;
+  define_op(OpId::gelu).kernels[kCpu] = math_kernel<Gelu>;
+  define_op(OpId::softplus).kernels[kCpu] = math_kernel<Softplus>;
+  define_op(OpId::neg).kernels[kCpu] = neg_kernel;
+  define_op(OpId::abs).kernels[kCpu] = abs_kernel;
+  define_op(OpId::sign).kernels[kCpu] = sign_kernel;
+  define_op(OpId::relu).kernels[kCpu] = relu_kernel;
+  define_op(OpId::leaky_relu).kernels[kCpu] = leaky_relu_kernel;
+  define_op(OpId::logical_not).kernels[kCpu] = logical_not_kernel;
+  define_op(OpId::clamp).kernels[kCpu] = clamp_kernel;
 }
 
 }  // namespace nabla::ops

@@ -159,7 +159,7 @@ void softplus_vjp(const VjpArgs& a, Tensor* g) {
 void erf_vjp(const VjpArgs& a, Tensor* g) { g[0] = grad(a) * (M_2_SQRTPI * (-x0(a) * x0(a)).exp()); }
 
 void def(OpId id, InferFn infer, VjpFn vjp = nullptr, uint32_t save_inputs = 0, uint32_t save_outputs = 0) {
-  OpDef& d = op_def(id);
+  OpDef& d = define_op(id);
   d.infer = infer;
   d.vjp = vjp;
   d.save_inputs = save_inputs;

@@ -100,7 +100,7 @@ void index_add_vjp(const VjpArgs& a, Tensor* g) {
 }
 
 void def(OpId id, InferFn infer, VjpFn vjp, KernelFn cpu) {
-  OpDef& d = op_def(id);
+  OpDef& d = define_op(id);
   d.infer = infer;
   d.vjp = vjp;
   d.save_inputs = 1u << 1;  // every VJP here reads the index

@@ -80,12 +80,12 @@ void linear_vjp(const VjpArgs& a, Tensor* g) {
 }  // namespace
 
 void register_linalg_ops() {
-  auto& mm = op_def(OpId::matmul);
+  auto& mm = define_op(OpId::matmul);
   mm.infer = matmul_infer;
   mm.vjp = matmul_vjp;
   mm.save_inputs = 0b11;
   mm.kernels[kCpu] = linalg_cpu::matmul;
-  auto& lin = op_def(OpId::linear);
+  auto& lin = define_op(OpId::linear);
   lin.infer = linear_infer;
   lin.vjp = linear_vjp;
   lin.save_inputs = 0b011;

@@ -226,7 +226,7 @@ void pad_vjp(const VjpArgs& a, Tensor* g) {
 }
 
 void def_view(OpId id, InferFn infer, ViewFn view, VjpFn vjp) {
-  OpDef& d = op_def(id);
+  OpDef& d = define_op(id);
   d.infer = infer;
   d.view = view;
   d.vjp = vjp;
@@ -243,19 +243,19 @@ void register_movement_ops() {
   def_view(OpId::squeeze, squeeze_infer, squeeze_strides, reshape_back_vjp);
   def_view(OpId::unsqueeze, unsqueeze_infer, unsqueeze_strides, reshape_back_vjp);
 
-  auto& copy = op_def(OpId::copy);
+  auto& copy = define_op(OpId::copy);
   copy.infer = copy_infer;
   copy.vjp = copy_vjp;
   copy.kernels[kCpu] = movement_cpu::copy;
-  auto& sb = op_def(OpId::slice_backward);
+  auto& sb = define_op(OpId::slice_backward);
   sb.infer = slice_backward_infer;
   sb.vjp = slice_backward_vjp;
   sb.kernels[kCpu] = movement_cpu::slice_backward;
-  auto& cat = op_def(OpId::cat);
+  auto& cat = define_op(OpId::cat);
   cat.infer = cat_infer;
   cat.vjp = cat_vjp;
   cat.kernels[kCpu] = movement_cpu::cat;
-  auto& pad = op_def(OpId::pad);
+  auto& pad = define_op(OpId::pad);
   pad.infer = pad_infer;
   pad.vjp = pad_vjp;
   pad.kernels[kCpu] = movement_cpu::pad;

@@ -134,7 +134,7 @@ void log_softmax_vjp(const VjpArgs& a, Tensor* g) {
 }
 
 void def(OpId id, InferFn infer, VjpFn vjp, KernelFn cpu, uint32_t save_in, uint32_t save_out, int nout = 1) {
-  OpDef& d = op_def(id);
+  OpDef& d = define_op(id);
   d.infer = infer;
   d.vjp = vjp;
   d.kernels[kCpu] = cpu;
