@@ -32,11 +32,21 @@ inline void print_blas_info() {
   std::printf("nabla BLAS  : %s, core %s, cblas_sgemm from %s\n", openblas_get_config(), openblas_get_corename(),
               library_of("cblas_sgemm").c_str());
   std::printf("torch BLAS  : sgemm_ from %s\n", library_of("sgemm_").c_str());
+  // show_config() is long: keep the BLAS/LAPACK/oneDNN/OpenMP facts and the SIMD level.
   std::istringstream cfg(torch::show_config());
-  for (std::string line; std::getline(cfg, line);)
-    if (line.find("BLAS") != std::string::npos || line.find("OpenMP") != std::string::npos ||
-        line.find("CPU capability") != std::string::npos)
-      std::printf("torch config: %s\n", line.c_str());
+  std::string keep;
+  for (std::string line; std::getline(cfg, line);) {
+    if (line.find("CPU capability") != std::string::npos || line.find("OpenMP") != std::string::npos)
+      keep += " |" + line.substr(line.find_first_not_of(" -"));
+    std::istringstream items(line);
+    for (std::string item; std::getline(items, item, ',');) {
+      for (const char* key : {" BLAS_INFO=", "LAPACK_INFO=", "USE_MKLDNN=", "USE_OPENMP=", "TORCH_VERSION="}) {
+        size_t at = item.find(key);
+        if (at != std::string::npos) keep += " | " + item.substr(item.find_first_not_of(' ', at));
+      }
+    }
+  }
+  std::printf("torch config:%s\n", keep.c_str());
   std::printf("threads     : benchmark argument /threads:N sets nabla::set_num_threads(N) or "
               "torch::set_num_threads(N) (both drive the one libgomp pool and OpenBLAS)\n");
   std::fflush(stdout);

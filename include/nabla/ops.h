@@ -83,12 +83,14 @@ Tensor sum_to(const Tensor& a, const Shape& shape);
 // ---- softmax and losses --------------------------------------------------------------------
 Tensor softmax(const Tensor& a, int64_t dim);
 Tensor log_softmax(const Tensor& a, int64_t dim);
-/// reduction: "mean", "sum" or "none".
+/// reduction: "mean", "sum" or "none"; optional per-class `weight` [C] (the mean then divides by
+/// the summed weight of the counted targets, like PyTorch).
 Tensor nll_loss(const Tensor& log_probs, const Tensor& target, const char* reduction = "mean",
-                int64_t ignore_index = -100);
-/// Softmax cross-entropy from logits [N, C] and class indices [N] (int64).
+                int64_t ignore_index = -100, const Tensor& weight = {});
+/// Softmax cross-entropy from logits [N, C] (or [C], [N, C, d...]) and class indices [N] (int64)
+/// or class probabilities (a floating target of the logits' shape). See nabla::F::cross_entropy.
 Tensor cross_entropy(const Tensor& logits, const Tensor& target, const char* reduction = "mean",
-                     int64_t ignore_index = -100);
+                     int64_t ignore_index = -100, const Tensor& weight = {}, double label_smoothing = 0.0);
 
 // ---- linear algebra ------------------------------------------------------------------------
 /// mm, bmm and batch-broadcast matmul like torch.matmul (1-d operands are promoted and squeezed).
@@ -106,6 +108,17 @@ struct Conv2dOptions {
   int64_t groups = 1;
 };
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias = {}, const Conv2dOptions& opt = {});
+struct ConvTranspose2dOptions {
+  int64_t stride[2] = {1, 1};
+  int64_t padding[2] = {0, 0};
+  int64_t output_padding[2] = {0, 0};  // extra rows/cols on the bottom/right; < stride
+  int64_t dilation[2] = {1, 1};
+  int64_t groups = 1;
+};
+/// Transposed convolution (the gradient of conv2d w.r.t. its input) with PyTorch's weight layout
+/// [C_in, C_out/groups, kH, kW]; output H = (H_in-1)*stride - 2*padding + dilation*(kH-1) + output_padding + 1.
+Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bias = {},
+                        const ConvTranspose2dOptions& opt = {});
 struct Pool2dOptions {
   int64_t kernel[2] = {2, 2};
   int64_t stride[2] = {0, 0};  // 0 = same as kernel

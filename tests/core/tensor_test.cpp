@@ -195,3 +195,16 @@ TEST(Tensor, CudaIsUnavailableAndSaysSo) {
 
 }  // namespace
 }  // namespace nabla
+
+namespace nabla {
+namespace {
+TEST(Runtime, DenormalsAreFlushedByDefaultAndCanBeKept) {
+  volatile float tiny = 1e-38f;
+  volatile float half = 0.5f;
+  EXPECT_EQ(tiny * half * 1.0f, 0.0f);  // 5e-39 is denormal: flushed
+  set_flush_denormal(false);
+  EXPECT_GT(tiny * half, 0.0f);
+  set_flush_denormal(true);
+}
+}  // namespace
+}  // namespace nabla

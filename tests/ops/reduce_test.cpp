@@ -43,7 +43,7 @@ TEST(Reduce, BadDimsNameTheOpAndTheDim) {
 
 TEST(Reduce, LossErrors) {
   auto logits = zeros({4, 3});
-  EXPECT_ERROR_HAS(cross_entropy(logits, tensor<int64_t>({0, 1, 3, 2})), "nll_loss: target 3 is out of bounds for 3");
+  EXPECT_ERROR_HAS(cross_entropy(logits, tensor<int64_t>({0, 1, 3, 2})), "cross_entropy: target 3 is out of bounds for 3");
   EXPECT_ERROR_HAS(cross_entropy(logits, tensor<int64_t>({0, 1})), "expected a target of shape [4]");
   EXPECT_ERROR_HAS(cross_entropy(logits, zeros({4})), "expected integer class indices");
   EXPECT_ERROR_HAS(nll_loss(logits, tensor<int64_t>({0, 1, 2, 2}), "avg"), "reduction must be");

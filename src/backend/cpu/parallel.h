@@ -9,8 +9,11 @@
 
 namespace nabla::cpu {
 
-/// Threads for nabla loops (set_num_threads).
+/// Threads for nabla loops (set_num_threads), or this thread's own limit when one is set.
 int num_threads();
+/// Limits nabla loops started from the calling thread to n threads (0 = follow set_num_threads).
+/// Data-loading workers use 1 so that N workers never start N OpenMP teams.
+void set_thread_local_num_threads(int n);
 
 /// Elements below which a loop stays on the calling thread (thread start-up costs ~1-5 us).
 constexpr int64_t kGrainSize = 32768;

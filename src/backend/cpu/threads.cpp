@@ -14,10 +14,12 @@ extern "C" void openblas_set_num_threads(int);
 namespace nabla {
 namespace {
 std::atomic<int> g_threads{0};
+thread_local int t_local_threads = 0;
 }
 
 namespace cpu {
 int num_threads() {
+  if (t_local_threads > 0) return t_local_threads;
   int n = g_threads.load(std::memory_order_relaxed);
   if (n == 0) {
     n = omp_get_max_threads();
@@ -25,6 +27,8 @@ int num_threads() {
   }
   return n;
 }
+
+void set_thread_local_num_threads(int n) { t_local_threads = n > 0 ? n : 0; }
 }  // namespace cpu
 
 void set_num_threads(int n) {
@@ -35,6 +39,16 @@ void set_num_threads(int n) {
 }
 
 int get_num_threads() { return cpu::num_threads(); }
+
+namespace {
+// Flush-to-zero is on by default (runtime.h). Set on the loading thread at start-up, before any
+// OpenMP or data-loader thread exists: new threads inherit the floating-point environment.
+const bool g_flush_denormal_default = [] {
+  _MM_SET_FLUSH_ZERO_MODE(_MM_FLUSH_ZERO_ON);
+  _MM_SET_DENORMALS_ZERO_MODE(_MM_DENORMALS_ZERO_ON);
+  return true;
+}();
+}  // namespace
 
 void set_flush_denormal(bool on) {
   auto apply = [on] {

@@ -46,6 +46,53 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const C
   });
 }
 
+// A transposed convolution is conv2d's input gradient: conv2d_input_grad(x, w) with the output
+// shape as attribute. Its VJP (conv2d for x, conv2d_weight_grad for w) comes with the op.
+Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const ConvTranspose2dOptions& opt) {
+  const char* op = "conv_transpose2d";
+  NABLA_CHECK(weight.dim() == 4, op, ": expected a 4-d weight [C_in, C_out/groups, kH, kW], got shape ", weight.shape());
+  NABLA_CHECK(opt.groups > 0, op, ": groups must be positive, got ", opt.groups);
+  for (int d = 0; d < 2; ++d) {
+    NABLA_CHECK(opt.stride[d] > 0 && opt.dilation[d] > 0, op, ": stride and dilation must be positive, got stride [",
+                opt.stride[0], ", ", opt.stride[1], "] and dilation [", opt.dilation[0], ", ", opt.dilation[1], "]");
+    NABLA_CHECK(opt.padding[d] >= 0 && opt.output_padding[d] >= 0 && opt.output_padding[d] < opt.stride[d], op,
+                ": padding must be non-negative and output_padding in [0, stride), got padding [", opt.padding[0],
+                ", ", opt.padding[1], "], output_padding [", opt.output_padding[0], ", ", opt.output_padding[1],
+                "], stride [", opt.stride[0], ", ", opt.stride[1], "]");
+  }
+  Attrs a;
+  for (int d = 0; d < 2; ++d) {
+    a.i[d] = opt.stride[d];
+    a.i[2 + d] = opt.padding[d];
+    a.i[4 + d] = opt.dilation[d];
+  }
+  a.i[6] = opt.groups;
+  DType t = promote_types(x.dtype(), weight.dtype());
+  if (bias.defined()) t = promote_types(t, bias.dtype());
+  NABLA_CHECK(is_floating(t), op, ": expected floating-point tensors, got ", x.dtype(), " and ", weight.dtype());
+  int64_t cout = weight.size(1) * opt.groups;
+  if (bias.defined())
+    NABLA_CHECK(bias.dim() == 1 && bias.size(0) == cout, op, ": bias of shape ", bias.shape(),
+                " does not match weight ", weight.shape(), " (expected [", cout, "])");
+  return batched(op, x, [&](const Tensor& xb) {
+    NABLA_CHECK(xb.size(1) == weight.size(0), op, ": input ", x.shape(), " has ", xb.size(1),
+                " channels but weight ", weight.shape(), " expects ", weight.size(0));
+    NABLA_CHECK(weight.size(0) % opt.groups == 0, op, ": weight ", weight.shape(), " has ", weight.size(0),
+                " input channels, not divisible by groups=", opt.groups);
+    int64_t out[2];
+    for (int d = 0; d < 2; ++d) {
+      int64_t in = xb.size(2 + d), k = weight.size(2 + d);
+      out[d] = (in - 1) * opt.stride[d] - 2 * opt.padding[d] + opt.dilation[d] * (k - 1) + opt.output_padding[d] + 1;
+      NABLA_CHECK(out[d] > 0, op, ": input ", x.shape(), " with weight ", weight.shape(),
+                  " gives an empty output (size ", out[d], ")");
+    }
+    a.shape = Shape{xb.size(0), cout, out[0], out[1]};
+    Tensor y = dispatch1(OpId::conv2d_input_grad, {as_dtype(xb, t), as_dtype(weight, t)}, a);
+    if (bias.defined()) y = y + as_dtype(bias, t).view({1, cout, 1, 1});
+    return y;
+  });
+}
+
 Tensor max_pool2d(const Tensor& x, const Pool2dOptions& opt) {
   Attrs a = pool_attrs(opt);
   return batched("max_pool2d", x, [&](const Tensor& xb) {

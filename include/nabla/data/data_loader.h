@@ -1,0 +1,87 @@
+// DataLoader: batches from a Dataset, shuffled per epoch, built by background
+// workers.
+//   nabla::data::TensorDataset ds(x, y);
+//   nabla::data::DataLoader loader(ds, {.batch_size = 64, .shuffle = true,
+//   .num_workers = 2}); for (int epoch = 0; epoch < 10; ++epoch)
+//     for (auto& [data, target] : loader) { ... }   // each range-for is one
+//     epoch
+//
+// Batches are produced in parallel but delivered in order: for a given seed the
+// batches are the same whatever num_workers is. Each epoch reshuffles (epoch e
+// of seed s is always the same order). A worker's exception is re-thrown in the
+// loop as nabla::Error("DataLoader worker: ..."). Leaving the loop early
+// (break, exception) stops and joins the workers. Random augmentation in
+// `transform` should draw from data::batch_generator() (seeded per batch) to
+// stay reproducible.
+#pragma once
+#include <concepts>
+#include <cstdint>
+#include <functional>
+#include <iterator>
+#include <memory>
+#include <type_traits>
+
+#include "nabla/data/dataset.h"
+#include "nabla/data/detail/stream.h"
+#include "nabla/data/samplers.h"
+
+namespace nabla::data {
+
+struct DataLoaderOptions {
+  int64_t batch_size = 1;
+  /// Reshuffle every epoch (a RandomSampler seeded with `seed`). Exclusive with
+  /// `sampler`.
+  bool shuffle = false;
+  /// Drop the last batch when it is smaller than batch_size.
+  bool drop_last = false;
+  /// Background threads building batches (0: built on the calling thread when
+  /// asked for). Each worker's ops run single-threaded, so workers never
+  /// oversubscribe the cores.
+  int num_workers = 0;
+  uint64_t seed = 0;
+  /// Batches each worker may build ahead of the loop (torch's prefetch_factor).
+  int prefetch = 2;
+  /// Applied to each collated batch, in the worker (e.g. ToTensor + Normalize);
+  /// see batch_generator().
+  std::function<Example(Example)> transform;
+  /// Custom index order (e.g. DistributedSampler); called with the loader's
+  /// epoch count.
+  std::shared_ptr<const Sampler> sampler;
+};
+
+class DataLoader {
+public:
+  using Iterator = detail::StreamIterator;
+
+  DataLoader(std::shared_ptr<const Dataset> dataset,
+             DataLoaderOptions options = {});
+  /// Copies (or moves) the dataset into the loader; datasets are usually cheap
+  /// handles to tensors.
+  template <typename D>
+  requires std::derived_from<std::remove_cvref_t<D>, Dataset>
+  DataLoader(D &&dataset, DataLoaderOptions options = {})
+      : DataLoader(
+            std::make_shared<std::remove_cvref_t<D>>(std::forward<D>(dataset)),
+            std::move(options)) {}
+
+  /// Batches per epoch.
+  int64_t size() const;
+  const Dataset &dataset() const { return *dataset_; }
+  const DataLoaderOptions &options() const { return options_; }
+  /// The epoch the next begin() runs (each begin() starts an epoch and advances
+  /// this).
+  int64_t epoch() const { return epoch_; }
+  void set_epoch(int64_t epoch) { epoch_ = epoch; }
+
+  /// Starts an epoch: fixes its index order and starts the workers.
+  Iterator begin();
+  std::default_sentinel_t end() const { return {}; }
+
+private:
+  std::shared_ptr<const Dataset> dataset_;
+  DataLoaderOptions options_;
+  std::shared_ptr<const Sampler> sampler_;
+  int64_t epoch_ = 0;
+};
+
+} // namespace nabla::data

@@ -1,0 +1,94 @@
+// ToTensor and Normalize: the per-pixel conversions. Both write one contiguous output in a single
+// pass (no intermediate tensors), since they run on every batch of a training loop.
+#include "nabla/creation.h"
+#include "nabla/data/transforms.h"
+#include "nabla/ops.h"
+
+namespace nabla::data::transforms {
+namespace {
+
+// uint8 [N, H, W, C] (contiguous) -> float32 [N, C, H, W] / 255. Division (not multiplication by
+// 1/255) matches torchvision's img.float().div(255) bit for bit.
+Tensor hwc_u8_to_chw(const Tensor& x, int64_t n, int64_t h, int64_t w, int64_t c) {
+  Tensor src = x.contiguous();
+  Tensor out = empty({n, c, h, w}, kFloat32);
+  const uint8_t* s = src.data_ptr<uint8_t>();
+  float* o = out.data_ptr<float>();
+  float lut[256];
+  for (int i = 0; i < 256; ++i) lut[i] = static_cast<float>(i) / 255.0f;
+  int64_t hw = h * w;
+  for (int64_t b = 0; b < n; ++b) {
+    const uint8_t* sb = s + b * hw * c;
+    float* ob = o + b * hw * c;
+    if (c == 1) {
+      for (int64_t p = 0; p < hw; ++p) ob[p] = lut[sb[p]];
+    } else {
+      for (int64_t p = 0; p < hw; ++p)
+        for (int64_t ch = 0; ch < c; ++ch) ob[ch * hw + p] = lut[sb[p * c + ch]];
+    }
+  }
+  return out;
+}
+
+Tensor convert(const Tensor& x, bool batched) {
+  const char* who = batched ? "ToTensor.batch" : "ToTensor";
+  int lead = batched ? 1 : 0;
+  NABLA_CHECK(x.dim() == 2 + lead || x.dim() == 3 + lead, who, ": expected an image ",
+              batched ? "batch [N, H, W] or [N, H, W, C]" : "[H, W] or [H, W, C]", ", got shape ", x.shape());
+  int64_t n = batched ? x.size(0) : 1;
+  int64_t h = x.size(lead), w = x.size(lead + 1);
+  int64_t c = x.dim() == 3 + lead ? x.size(lead + 2) : 1;
+  if (x.dtype() == kUInt8) {
+    Tensor out = hwc_u8_to_chw(x, n, h, w, c);
+    return batched ? out : out.squeeze(0);
+  }
+  // Other dtypes: layout change only, like torchvision (which scales only ByteTensors).
+  Tensor y = x.dim() == 2 + lead ? x.unsqueeze(lead + 2) : x;
+  y = batched ? y.permute({0, 3, 1, 2}) : y.permute({2, 0, 1});
+  return y.contiguous();
+}
+
+}  // namespace
+
+Tensor to_tensor(const Tensor& image) { return convert(image, false); }
+Tensor ToTensor::operator()(const Tensor& x) const { return convert(x, false); }
+Tensor ToTensor::batch(const Tensor& x) const { return convert(x, true); }
+
+Tensor normalize(const Tensor& x, const std::vector<double>& mean, const std::vector<double>& std) {
+  NABLA_CHECK(x.dtype() == kFloat32 || x.dtype() == kFloat64,
+              "Normalize: expected a float32 or float64 tensor, got ", x.dtype(), " (apply ToTensor first)");
+  NABLA_CHECK(x.dim() >= 3, "Normalize: expected [..., C, H, W], got shape ", x.shape());
+  int64_t c = x.size(-3);
+  NABLA_CHECK(mean.size() == std.size() && (mean.size() == 1 || int64_t(mean.size()) == c),
+              "Normalize: mean has ", mean.size(), " values and std ", std.size(), "; expected 1 or C = ", c,
+              " each (input shape ", x.shape(), ")");
+  for (double s : std) NABLA_CHECK(s != 0.0, "Normalize: std evaluated to zero, leading to division by zero");
+  Tensor src = x.contiguous();
+  Tensor out = empty(x.shape(), x.dtype());
+  int64_t hw = x.size(-1) * x.size(-2);
+  int64_t planes = hw ? x.numel() / hw : 0;
+  visit_dtype(x.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
+      const T* s = src.data_ptr<T>();
+      T* o = out.data_ptr<T>();
+      for (int64_t p = 0; p < planes; ++p) {
+        size_t ch = mean.size() == 1 ? 0 : size_t(p % c);
+        // torchvision casts mean/std to the tensor dtype, then sub_ and div_.
+        T m = static_cast<T>(mean[ch]), sd = static_cast<T>(std[ch]);
+        for (int64_t i = 0; i < hw; ++i) o[p * hw + i] = (s[p * hw + i] - m) / sd;
+      }
+    }
+  });
+  return out;
+}
+
+Normalize::Normalize(std::vector<double> mean, std::vector<double> std) : mean_(std::move(mean)), std_(std::move(std)) {
+  NABLA_CHECK(!mean_.empty() && mean_.size() == std_.size(), "Normalize: mean (", mean_.size(),
+              " values) and std (", std_.size(), " values) must be non-empty and the same length");
+  for (double s : std_) NABLA_CHECK(s != 0.0, "Normalize: std evaluated to zero, leading to division by zero");
+}
+
+Tensor Normalize::operator()(const Tensor& x) const { return normalize(x, mean_, std_); }
+
+}  // namespace nabla::data::transforms
