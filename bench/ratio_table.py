@@ -17,7 +17,7 @@ def load(path):
     for b in data["benchmarks"]:
         if b.get("aggregate_name", "median") != "median":
             continue
-        parts = b["run_name"].split("/")
+        parts = [p for p in b["run_name"].split("/") if p != "real_time"]  # UseRealTime() suffix
         threads = parts[-1].split(":")[-1]
         impl, case = parts[-2], "/".join(parts[:-2])
         if "FLOPS" in b:

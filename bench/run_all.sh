@@ -7,6 +7,8 @@ here="$(cd "$(dirname "$0")" && pwd)"
 build="${1:-build-bench}"
 out="$build/bench-results"
 mkdir -p "$out"
+# Timings with 2 threads are only meaningful on an otherwise idle machine: say how idle it was.
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) CPUs"
 for b in per_op_overhead_bench matmul_bench elementwise_bench; do
   echo "=== $b"
   "$build/bench/$b" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
@@ -15,3 +17,4 @@ for b in per_op_overhead_bench matmul_bench elementwise_bench; do
 done
 /usr/bin/env python3 "$here/ratio_table.py" "$out"/per_op_overhead_bench.json "$out"/matmul_bench.json \
   "$out"/elementwise_bench.json | tee "$out/ratios.md"
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

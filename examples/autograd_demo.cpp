@@ -19,12 +19,12 @@ int main() {
   const double lr = 0.1;
 
   for (int step = 0; step <= 150; ++step) {
-    auto pred = nabla::matmul(x, w) + b;    // [256, 1]
-    auto loss = (pred - y).pow(2).mean();   // mean squared error, a 0-dim tensor
-    loss.backward();                        // d loss / d w and d loss / d b
+    auto pred = nabla::matmul(x, w) + b;   // [256, 1]
+    auto loss = (pred - y).pow(2).mean();  // mean squared error, a 0-dim tensor
+    loss.backward();                       // d loss / d w and d loss / d b
 
     {
-      nabla::NoGradGuard no_grad;           // the update itself is not part of the graph
+      nabla::NoGradGuard no_grad;  // the update itself is not part of the graph
       w.sub_(w.grad() * lr);
       b.sub_(b.grad() * lr);
       w.grad().zero_();

@@ -1,13 +1,13 @@
 // The seed CNN on Fashion-MNIST: conv3x3(32, pad 1)-ReLU-maxpool2-conv3x3(64, pad 1)-ReLU-maxpool2-
 // FC128-ReLU-FC10, Adam 1e-3, batch 64, 3 epochs; evaluated once on the test set.
 //   ./cnn [--epochs 3] [--seed 1] [--threads 1] [--train-limit N]
+#include <nabla/autograd.h>
 #include <nabla/data/data_loader.h>
 #include <nabla/data/datasets/fashion_mnist.h>
 #include <nabla/data/tensor_dataset.h>
-#include <nabla/autograd.h>
 #include <nabla/nn.h>
-#include <nabla/runtime.h>
 #include <nabla/optim/adam.h>
+#include <nabla/runtime.h>
 #include <nabla/utils/progress_bar.h>
 
 #include <cstdio>
@@ -19,9 +19,16 @@ using namespace nabla;
 
 nn::Sequential make_cnn() {
   return nn::Sequential{
-      nn::Conv2d({.in = 1, .out = 32, .kernel = 3, .padding = 1}), nn::ReLU(), nn::MaxPool2d(2),
-      nn::Conv2d({.in = 32, .out = 64, .kernel = 3, .padding = 1}), nn::ReLU(), nn::MaxPool2d(2),
-      nn::Flatten(), nn::Linear(64 * 7 * 7, 128), nn::ReLU(), nn::Linear(128, 10),
+      nn::Conv2d({.in = 1, .out = 32, .kernel = 3, .padding = 1}),
+      nn::ReLU(),
+      nn::MaxPool2d(2),
+      nn::Conv2d({.in = 32, .out = 64, .kernel = 3, .padding = 1}),
+      nn::ReLU(),
+      nn::MaxPool2d(2),
+      nn::Flatten(),
+      nn::Linear(64 * 7 * 7, 128),
+      nn::ReLU(),
+      nn::Linear(128, 10),
   };
 }
 

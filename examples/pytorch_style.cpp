@@ -1,13 +1,13 @@
 // The seed's PyTorch program in C++: a 784-64-64-10 MLP trained on Fashion-MNIST with Adam
 // (lr 1e-3, batch 32, 10 epochs, pixels / 255), then evaluated once on the test set.
 //   ./pytorch_style [--epochs 10] [--seed 1] [--threads 1] [--train-limit N]
+#include <nabla/autograd.h>
 #include <nabla/data/data_loader.h>
 #include <nabla/data/datasets/fashion_mnist.h>
 #include <nabla/data/tensor_dataset.h>
-#include <nabla/autograd.h>
 #include <nabla/nn.h>
-#include <nabla/runtime.h>
 #include <nabla/optim/adam.h>
+#include <nabla/runtime.h>
 #include <nabla/utils/progress_bar.h>
 
 #include <cstdio>
@@ -43,8 +43,8 @@ int main(int argc, char** argv) {
   nabla::set_num_threads(args.threads);
   nabla::manual_seed(args.seed);
 
-  nabla::data::DataLoader train_loader(load(true, args.train_limit),
-                                       {.batch_size = 32, .shuffle = true, .num_workers = 1, .seed = args.seed});
+  nabla::data::DataLoader train_loader(
+      load(true, args.train_limit), {.batch_size = 32, .shuffle = true, .num_workers = 1, .seed = args.seed});
   SimpleNet model;
   std::cout << model << "\n";
   auto device = nabla::cuda::is_available() ? nabla::kCUDA : nabla::kCPU;

@@ -23,10 +23,14 @@ struct ExampleArgs {
         }
         return argv[++i];
       };
-      if (a == "--epochs") epochs = std::atoi(next());
-      else if (a == "--seed") seed = std::strtoull(next(), nullptr, 10);
-      else if (a == "--threads") threads = std::atoi(next());
-      else if (a == "--train-limit") train_limit = std::atoll(next());
+      if (a == "--epochs")
+        epochs = std::atoi(next());
+      else if (a == "--seed")
+        seed = std::strtoull(next(), nullptr, 10);
+      else if (a == "--threads")
+        threads = std::atoi(next());
+      else if (a == "--train-limit")
+        train_limit = std::atoll(next());
       else {
         std::cerr << "usage: " << argv[0] << " [--epochs N] [--seed S] [--threads T] [--train-limit N]\n";
         std::exit(2);

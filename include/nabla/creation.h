@@ -61,7 +61,8 @@ Tensor tensor(std::initializer_list<T> values, std::optional<DType> dtype = std:
 }
 /// 2-d literal: tensor({{1.f, 2.f}, {3.f, 4.f}}). Rows must have equal length.
 template <typename T>
-Tensor tensor(std::initializer_list<std::initializer_list<T>> rows, std::optional<DType> dtype = std::nullopt);
+Tensor tensor(std::initializer_list<std::initializer_list<T>> rows,
+              std::optional<DType> dtype = std::nullopt);
 
 /// Wraps memory the caller owns (no copy). The buffer must outlive every tensor that views it;
 /// `deleter`, if given, is called when the last view is gone.

@@ -27,7 +27,7 @@ template <typename... Args>
 
 /// NABLA_CHECK(cond, parts...): throws nabla::Error built from parts when cond is false.
 /// The message is only formatted on failure, so checks are cheap on the success path.
-#define NABLA_CHECK(cond, ...)                                    \
-  do {                                                            \
+#define NABLA_CHECK(cond, ...)                                                   \
+  do {                                                                           \
     if (__builtin_expect(!(cond), 0)) ::nabla::detail::throw_error(__VA_ARGS__); \
   } while (0)

@@ -116,7 +116,8 @@ struct ConvTranspose2dOptions {
   int64_t groups = 1;
 };
 /// Transposed convolution (the gradient of conv2d w.r.t. its input) with PyTorch's weight layout
-/// [C_in, C_out/groups, kH, kW]; output H = (H_in-1)*stride - 2*padding + dilation*(kH-1) + output_padding + 1.
+/// [C_in, C_out/groups, kH, kW]; output H = (H_in-1)*stride - 2*padding + dilation*(kH-1) + output_padding
+/// + 1.
 Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bias = {},
                         const ConvTranspose2dOptions& opt = {});
 struct Pool2dOptions {
@@ -141,7 +142,8 @@ Tensor gather(const Tensor& a, int64_t dim, const Tensor& index);
 Tensor scatter_add(const Tensor& a, int64_t dim, const Tensor& index, const Tensor& src);
 Tensor index_select(const Tensor& a, int64_t dim, const Tensor& index);
 /// out = a; out.select(dim, index[k]) += alpha * src.select(dim, k) (the gradient of index_select).
-Tensor index_add(const Tensor& a, int64_t dim, const Tensor& index, const Tensor& src, const Scalar& alpha = 1);
+Tensor index_add(const Tensor& a, int64_t dim, const Tensor& index, const Tensor& src,
+                 const Scalar& alpha = 1);
 /// int64 class indices -> int64 one-hot with a trailing dim of num_classes (-1 = max + 1).
 Tensor one_hot(const Tensor& indices, int64_t num_classes = -1);
 /// Rows of `weight` [num, dim] selected by int64 `indices` (any shape).

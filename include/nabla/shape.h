@@ -68,8 +68,8 @@ class Shape {
 
  private:
   void assign(const int64_t* p, size_t n) {
-    NABLA_CHECK(n <= static_cast<size_t>(kMaxDims), "nabla supports at most ", kMaxDims,
-                " dimensions (got ", n, ")");
+    NABLA_CHECK(n <= static_cast<size_t>(kMaxDims), "nabla supports at most ", kMaxDims, " dimensions (got ",
+                n, ")");
     for (size_t i = 0; i < n; ++i) d_[i] = p[i];
     n_ = static_cast<int8_t>(n);
   }

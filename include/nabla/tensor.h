@@ -7,8 +7,8 @@
 //   y.backward();            // x.grad() now holds dy/dx
 #pragma once
 #include <functional>
-#include <optional>
 #include <memory>
+#include <optional>
 #include <ostream>
 #include <vector>
 
@@ -55,8 +55,8 @@ class Tensor {
   /// Pointer to the first element (after the storage offset). Checks that T matches dtype().
   template <typename T>
   T* data_ptr() const {
-    NABLA_CHECK(dtype_of<T>::value == dtype(), "data_ptr: tensor has dtype ", dtype(),
-                " but ", dtype_name(dtype_of<T>::value), " was requested");
+    NABLA_CHECK(dtype_of<T>::value == dtype(), "data_ptr: tensor has dtype ", dtype(), " but ",
+                dtype_name(dtype_of<T>::value), " was requested");
     return impl_->data<T>();
   }
   void* raw_data() const { return impl_->data<void>(); }

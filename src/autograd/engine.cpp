@@ -124,8 +124,8 @@ void execute(GraphTask& task, const std::vector<Edge>& roots, const std::vector<
 // Roots and their initial gradients (ones for scalars), with the checks PyTorch makes.
 void prepare_roots(const std::vector<Tensor>& outputs, const std::vector<Tensor>& grad_outputs,
                    std::vector<Edge>& roots, std::vector<Tensor>& grads) {
-  NABLA_CHECK(grad_outputs.empty() || grad_outputs.size() == outputs.size(), "backward: got ",
-              outputs.size(), " outputs but ", grad_outputs.size(), " gradients");
+  NABLA_CHECK(grad_outputs.empty() || grad_outputs.size() == outputs.size(), "backward: got ", outputs.size(),
+              " outputs but ", grad_outputs.size(), " gradients");
   for (size_t i = 0; i < outputs.size(); ++i) {
     const Tensor& out = outputs[i];
     NABLA_CHECK(out.defined() && out.requires_grad(), "backward: element ", i,
@@ -133,8 +133,10 @@ void prepare_roots(const std::vector<Tensor>& outputs, const std::vector<Tensor>
                 "set_requires_grad(true), or run under NoGradGuard?)");
     Tensor g = i < grad_outputs.size() ? grad_outputs[i] : Tensor();
     if (!g.defined()) {
-      NABLA_CHECK(out.numel() == 1, "backward: a gradient can be created implicitly only for scalar "
-                  "outputs, but output ", i, " has shape ", out.shape(), "; pass a gradient of that shape");
+      NABLA_CHECK(out.numel() == 1,
+                  "backward: a gradient can be created implicitly only for scalar "
+                  "outputs, but output ",
+                  i, " has shape ", out.shape(), "; pass a gradient of that shape");
       g = ones_like(out);
     }
     NABLA_CHECK(g.shape() == out.shape(), "backward: gradient ", i, " has shape ", g.shape(),

@@ -45,8 +45,8 @@ bool gradcheck(const std::function<std::vector<Tensor>(const std::vector<Tensor>
   std::vector<size_t> diff_index;
   for (size_t i = 0; i < inputs.size(); ++i) {
     if (!inputs[i].requires_grad()) continue;
-    NABLA_CHECK(inputs[i].dtype() == kFloat64, "gradcheck: input ", i, " must be float64 for finite differences, got ",
-                inputs[i].dtype());
+    NABLA_CHECK(inputs[i].dtype() == kFloat64, "gradcheck: input ", i,
+                " must be float64 for finite differences, got ", inputs[i].dtype());
     diff.push_back(inputs[i]);
     diff_index.push_back(i);
   }
@@ -71,7 +71,8 @@ bool gradcheck(const std::function<std::vector<Tensor>(const std::vector<Tensor>
       for (size_t m = 0; m < outs.size(); ++m)
         if (outs[m].requires_grad()) requiring.push_back(outs[m]), gos_req.push_back(gos[m]);
       std::vector<Tensor> grads(diff.size());
-      if (!requiring.empty()) grads = grad(requiring, diff, gos_req, /*retain_graph=*/true, false, /*allow_unused=*/true);
+      if (!requiring.empty())
+        grads = grad(requiring, diff, gos_req, /*retain_graph=*/true, false, /*allow_unused=*/true);
       for (size_t i = 0; i < diff.size(); ++i) {
         std::vector<double> row(diff[i].numel(), 0.0);
         if (grads[i].defined()) row = grads[i].to(kFloat64).to_vector<double>();
@@ -100,7 +101,8 @@ bool gradcheck(const std::function<std::vector<Tensor>(const std::vector<Tensor>
         if (std::fabs(num - an) > opt.atol + opt.rtol * std::fabs(num)) {
           std::ostringstream os;
           os << "gradcheck: Jacobian mismatch for input " << diff_index[i] << " (shape " << diff[i].shape()
-             << "), element " << e << ", output element " << r << ": numerical " << num << " vs analytical " << an;
+             << "), element " << e << ", output element " << r << ": numerical " << num << " vs analytical "
+             << an;
           throw Error(os.str());
         }
       }

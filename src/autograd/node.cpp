@@ -55,7 +55,8 @@ Tensor SavedTensor::unpack(const std::shared_ptr<Node>& owner, const char* op) c
   uint32_t now = data_.version();
   NABLA_CHECK(now == version_, op,
               ": one of the tensors needed for the gradient computation has been modified by an in-place "
-              "operation (it was saved at version ", version_, " and is now at version ", now,
+              "operation (it was saved at version ",
+              version_, " and is now at version ", now,
               "); use an out-of-place op or clone() the tensor before modifying it");
   if (!is_output_ || !requires_grad_) return data_;
   Tensor t = alias_without_history(data_);
@@ -83,8 +84,8 @@ std::vector<Tensor> OpNode::apply(std::vector<Tensor>&& grad_outputs) {
   std::unique_ptr<bool[]> needs(new bool[n]);
   for (int i = 0; i < n; ++i) needs[i] = next[i].valid();
   std::vector<Tensor> grads(n);
-  ops::VjpArgs args{inputs.data(), input_meta.data(), n, outputs.data(), grad_outputs.data(), nout, attrs,
-                    needs.get()};
+  ops::VjpArgs args{inputs.data(), input_meta.data(), n, outputs.data(), grad_outputs.data(), nout,
+                    attrs,         needs.get()};
   def.vjp(args, grads.data());
   for (int i = 0; i < n; ++i) {
     if (!needs[i] || !grads[i].defined()) continue;

@@ -13,8 +13,8 @@ namespace nabla::autograd {
 
 /// Where the gradient of one input flows.
 struct Edge {
-  std::shared_ptr<Node> fn;                   // interior: gradient of fn's output `output_nr`
-  std::shared_ptr<detail::TensorImpl> leaf;   // leaf that requires grad: accumulate into .grad
+  std::shared_ptr<Node> fn;                  // interior: gradient of fn's output `output_nr`
+  std::shared_ptr<detail::TensorImpl> leaf;  // leaf that requires grad: accumulate into .grad
   uint32_t output_nr = 0;
   bool valid() const { return fn || leaf; }
 };

@@ -72,8 +72,7 @@ Tensor arange(const Scalar& start, const Scalar& end, const Scalar& step) {
   NABLA_CHECK((st > 0 && e >= s) || (st < 0 && e <= s), "arange: the range [", s, ", ", e,
               ") is inconsistent with the step ", st);
   int64_t n = static_cast<int64_t>(std::ceil((e - s) / st));
-  if (integral)
-    return generate({n}, kInt64, [&](int64_t i) { return start.to_int() + i * step.to_int(); });
+  if (integral) return generate({n}, kInt64, [&](int64_t i) { return start.to_int() + i * step.to_int(); });
   return generate({n}, default_dtype(), [&](int64_t i) { return s + static_cast<double>(i) * st; });
 }
 
@@ -81,9 +80,12 @@ Tensor linspace(double start, double end, int64_t steps, TensorOptions opt) {
   NABLA_CHECK(steps >= 0, "linspace: number of steps must be non-negative, got ", steps);
   double step = steps > 1 ? (end - start) / static_cast<double>(steps - 1) : 0.0;
   // Fill from both ends like PyTorch, so the last value is exactly `end`.
-  return finish(generate({steps}, opt.dtype, [&](int64_t i) {
-    return i < steps / 2 ? start + step * static_cast<double>(i) : end - step * static_cast<double>(steps - 1 - i);
-  }), opt);
+  return finish(generate({steps}, opt.dtype,
+                         [&](int64_t i) {
+                           return i < steps / 2 ? start + step * static_cast<double>(i)
+                                                : end - step * static_cast<double>(steps - 1 - i);
+                         }),
+                opt);
 }
 
 Tensor eye(int64_t n, int64_t m, TensorOptions opt) {
@@ -95,8 +97,10 @@ Tensor eye(int64_t n, int64_t m, TensorOptions opt) {
 Tensor rand(const Shape& shape, TensorOptions opt, Generator* gen) {
   NABLA_CHECK(is_floating(opt.dtype), "rand: dtype must be floating point, got ", opt.dtype);
   Generator& g = gen ? *gen : default_generator();
-  if (opt.dtype == kFloat64) return finish(generate(shape, opt.dtype, [&](int64_t) { return g.next_double(); }), opt);
-  return finish(generate(shape, opt.dtype, [&](int64_t) { return static_cast<double>(g.next_float()); }), opt);
+  if (opt.dtype == kFloat64)
+    return finish(generate(shape, opt.dtype, [&](int64_t) { return g.next_double(); }), opt);
+  return finish(generate(shape, opt.dtype, [&](int64_t) { return static_cast<double>(g.next_float()); }),
+                opt);
 }
 
 Tensor randn(const Shape& shape, TensorOptions opt, Generator* gen) {
@@ -109,9 +113,11 @@ Tensor randint(int64_t low, int64_t high, const Shape& shape, TensorOptions opt,
   NABLA_CHECK(high > low, "randint: high (", high, ") must be greater than low (", low, ")");
   Generator& g = gen ? *gen : default_generator();
   uint64_t range = static_cast<uint64_t>(high - low);
-  return finish(generate(shape, opt.dtype, [&](int64_t) {
-    return static_cast<double>(low + static_cast<int64_t>(g.next_u64() % range));
-  }), opt);
+  return finish(generate(shape, opt.dtype,
+                         [&](int64_t) {
+                           return static_cast<double>(low + static_cast<int64_t>(g.next_u64() % range));
+                         }),
+                opt);
 }
 
 Tensor rand_like(const Tensor& t, Generator* gen) { return rand(t.shape(), t.dtype(), gen); }
@@ -130,7 +136,7 @@ Tensor tensor(const std::vector<T>& values, const Shape& shape, std::optional<DT
   NABLA_CHECK(static_cast<int64_t>(values.size()) == shape.numel(), "tensor: ", values.size(),
               " values do not fill shape ", shape);
   // Like torch.tensor on Python numbers: floats -> default dtype, ints -> int64.
-  DType natural = std::is_floating_point_v<T>               ? default_dtype()
+  DType natural = std::is_floating_point_v<T>                             ? default_dtype()
                   : std::is_same_v<T, bool> || std::is_same_v<T, uint8_t> ? dtype_of<T>::value
                                                                           : kInt64;
   DType t = dtype.value_or(natural);
@@ -145,16 +151,16 @@ Tensor tensor(std::initializer_list<std::initializer_list<T>> rows, std::optiona
   std::vector<T> flat;
   int64_t cols = rows.size() ? static_cast<int64_t>(rows.begin()->size()) : 0;
   for (const auto& r : rows) {
-    NABLA_CHECK(static_cast<int64_t>(r.size()) == cols, "tensor: rows have different lengths (", cols, " and ",
-                r.size(), ")");
+    NABLA_CHECK(static_cast<int64_t>(r.size()) == cols, "tensor: rows have different lengths (", cols,
+                " and ", r.size(), ")");
     flat.insert(flat.end(), r.begin(), r.end());
   }
   return tensor(flat, Shape{static_cast<int64_t>(rows.size()), cols}, dtype);
 }
 
-#define NABLA_INSTANTIATE(T)                                                                        \
-  template Tensor tensor<T>(const std::vector<T>&, const Shape&, std::optional<DType>);           \
-  template Tensor tensor<T>(const std::vector<T>&, std::optional<DType>);                          \
+#define NABLA_INSTANTIATE(T)                                                            \
+  template Tensor tensor<T>(const std::vector<T>&, const Shape&, std::optional<DType>); \
+  template Tensor tensor<T>(const std::vector<T>&, std::optional<DType>);               \
   template Tensor tensor<T>(std::initializer_list<std::initializer_list<T>>, std::optional<DType>);
 NABLA_INSTANTIATE(bool)
 NABLA_INSTANTIATE(uint8_t)

@@ -7,7 +7,8 @@
 namespace nabla {
 
 const char* dtype_name(DType t) {
-  static const char* names[] = {"bool", "uint8", "int32", "int64", "float16", "bfloat16", "float32", "float64"};
+  static const char* names[] = {"bool",    "uint8",    "int32",   "int64",
+                                "float16", "bfloat16", "float32", "float64"};
   return names[static_cast<int>(t)];
 }
 
@@ -36,8 +37,14 @@ Half::Half(float f) {
   std::memcpy(&x, &f, 4);
   uint32_t sign = (x >> 16) & 0x8000;
   uint32_t absx = x & 0x7fffffff;
-  if (absx > 0x7f800000) { bits = static_cast<uint16_t>(sign | 0x7e00); return; }  // NaN
-  if (absx >= 0x47800000) { bits = static_cast<uint16_t>(sign | 0x7c00); return; }  // overflow -> inf
+  if (absx > 0x7f800000) {
+    bits = static_cast<uint16_t>(sign | 0x7e00);
+    return;
+  }  // NaN
+  if (absx >= 0x47800000) {
+    bits = static_cast<uint16_t>(sign | 0x7c00);
+    return;
+  }                         // overflow -> inf
   if (absx < 0x38800000) {  // subnormal half (or zero)
     float af;
     std::memcpy(&af, &absx, 4);

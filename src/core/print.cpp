@@ -74,8 +74,9 @@ class Formatter {
     for (int64_t k : shown) {
       double x = v.f[k];
       if (!std::isfinite(x) || x == 0) continue;
-      int w = sci_ ? printf_str("%.4e", x).size() : int_mode_ ? printf_str("%.0f", x).size() + 1
-                                                              : printf_str("%.4f", x).size();
+      int w = sci_        ? printf_str("%.4e", x).size()
+              : int_mode_ ? printf_str("%.0f", x).size() + 1
+                          : printf_str("%.4f", x).size();
       width_ = std::max(width_, w);
     }
   }
@@ -100,7 +101,9 @@ class Formatter {
   }
 
  private:
-  std::string plain(int64_t x) const { return v_.kind == Kind::Bool ? (x ? "True" : "False") : std::to_string(x); }
+  std::string plain(int64_t x) const {
+    return v_.kind == Kind::Bool ? (x ? "True" : "False") : std::to_string(x);
+  }
   const Values& v_;
   bool int_mode_ = true;
   bool sci_ = false;
@@ -177,7 +180,8 @@ std::string shape_tuple(const Shape& s) {
 // _add_suffixes: ", suffix" while the line stays within 80 columns, else a new indented line.
 std::string add_suffixes(std::string body, const std::vector<std::string>& suffixes, int indent) {
   size_t nl = body.rfind('\n');
-  int64_t last = static_cast<int64_t>(body.size()) - (nl == std::string::npos ? -1 : static_cast<int64_t>(nl)) + 1;
+  int64_t last =
+      static_cast<int64_t>(body.size()) - (nl == std::string::npos ? -1 : static_cast<int64_t>(nl)) + 1;
   for (const std::string& s : suffixes) {
     if (last + static_cast<int64_t>(s.size()) + 2 > kLineWidth) {
       body += ",\n" + std::string(indent, ' ') + s;
@@ -209,7 +213,8 @@ std::string to_string(const Tensor& t) {
     if (dt != default_dtype()) suffixes.push_back(std::string("dtype=") + dtype_name(dt));
     body = "[]";
   } else {
-    if (dt != default_dtype() && dt != kInt64 && dt != kBool) suffixes.push_back(std::string("dtype=") + dtype_name(dt));
+    if (dt != default_dtype() && dt != kInt64 && dt != kBool)
+      suffixes.push_back(std::string("dtype=") + dtype_name(dt));
     Values v;
     {
       NoGradGuard no_grad;  // reading the values must not record anything

@@ -25,12 +25,14 @@ bool Tensor::is_contiguous() const {
 template <typename T>
 T Tensor::item() const {
   NABLA_CHECK(defined(), "item: tensor is undefined");
-  NABLA_CHECK(numel() == 1, "item: only a one-element tensor can be converted to a number, got shape ", shape());
+  NABLA_CHECK(numel() == 1, "item: only a one-element tensor can be converted to a number, got shape ",
+              shape());
   NABLA_CHECK(device().is_cpu(), "item: tensor is on ", device(), "; call .cpu() first");
   return visit_dtype(dtype(), [&](auto tag) -> T {
     using S = decltype(tag);
-    return static_cast<T>(static_cast<std::conditional_t<std::is_same_v<S, Half> || std::is_same_v<S, BFloat16>,
-                                                         float, S>>(*impl_->data<S>()));
+    return static_cast<T>(
+        static_cast<std::conditional_t<std::is_same_v<S, Half> || std::is_same_v<S, BFloat16>, float, S>>(
+            *impl_->data<S>()));
   });
 }
 
@@ -41,8 +43,8 @@ std::vector<T> Tensor::to_vector() const {
   return std::vector<T>(p, p + c.numel());
 }
 
-#define NABLA_INSTANTIATE(T)                   \
-  template T Tensor::item<T>() const;          \
+#define NABLA_INSTANTIATE(T)          \
+  template T Tensor::item<T>() const; \
   template std::vector<T> Tensor::to_vector<T>() const;
 NABLA_INSTANTIATE(bool)
 NABLA_INSTANTIATE(uint8_t)
@@ -53,16 +55,18 @@ NABLA_INSTANTIATE(double)
 #undef NABLA_INSTANTIATE
 
 Tensor& Tensor::set_requires_grad(bool r) {
-  NABLA_CHECK(!r || is_floating(dtype()), "set_requires_grad: only floating-point tensors can require "
-              "gradients, but this tensor has dtype ", dtype());
+  NABLA_CHECK(!r || is_floating(dtype()),
+              "set_requires_grad: only floating-point tensors can require "
+              "gradients, but this tensor has dtype ",
+              dtype());
   NABLA_CHECK(is_leaf() || r, "set_requires_grad(false): this tensor is not a leaf; use detach() instead");
   impl_->requires_grad = r;
   return *this;
 }
 
 void Tensor::set_grad(const Tensor& g) {
-  NABLA_CHECK(!g.defined() || g.shape() == shape(), "set_grad: gradient has shape ", g.defined() ? g.shape() : Shape{},
-              " but the tensor has shape ", shape());
+  NABLA_CHECK(!g.defined() || g.shape() == shape(), "set_grad: gradient has shape ",
+              g.defined() ? g.shape() : Shape{}, " but the tensor has shape ", shape());
   impl_->grad = g.impl();
 }
 
@@ -104,7 +108,8 @@ void Tensor::retain_grad() const {
 }
 
 void Tensor::register_hook(std::function<Tensor(const Tensor&)> hook) const {
-  NABLA_CHECK(requires_grad(), "register_hook: cannot register a hook on a tensor that does not require grad");
+  NABLA_CHECK(requires_grad(),
+              "register_hook: cannot register a hook on a tensor that does not require grad");
   if (is_leaf())
     impl_->hooks.push_back(std::move(hook));
   else

@@ -33,8 +33,8 @@ struct TypeInfo {
   const char* name;
 };
 // int8 and int16 widen to int32: nabla has no 8/16-bit signed integer dtype.
-constexpr TypeInfo kTypes[] = {{0x08, 1, kUInt8, "ubyte"},  {0x09, 1, kInt32, "byte"},
-                               {0x0B, 2, kInt32, "short"},  {0x0C, 4, kInt32, "int"},
+constexpr TypeInfo kTypes[] = {{0x08, 1, kUInt8, "ubyte"},   {0x09, 1, kInt32, "byte"},
+                               {0x0B, 2, kInt32, "short"},   {0x0C, 4, kInt32, "int"},
                                {0x0D, 4, kFloat32, "float"}, {0x0E, 8, kFloat64, "double"}};
 
 uint32_t be32(const uint8_t* p) {
@@ -111,9 +111,12 @@ Tensor decode(const uint8_t* src, const IdxHeader& h) {
   if (h.dtype == kInt32) {
     int32_t* o = out.data_ptr<int32_t>();
     for (size_t i = 0; i < n; ++i) {
-      if (h.code == 0x09) o[i] = static_cast<int8_t>(src[i]);
-      else if (h.code == 0x0B) o[i] = static_cast<int16_t>((src[2 * i] << 8) | src[2 * i + 1]);
-      else o[i] = static_cast<int32_t>(be32(src + 4 * i));
+      if (h.code == 0x09)
+        o[i] = static_cast<int8_t>(src[i]);
+      else if (h.code == 0x0B)
+        o[i] = static_cast<int16_t>((src[2 * i] << 8) | src[2 * i + 1]);
+      else
+        o[i] = static_cast<int32_t>(be32(src + 4 * i));
     }
   } else if (h.dtype == kFloat32) {
     float* o = out.data_ptr<float>();
@@ -203,8 +206,8 @@ Tensor parse_idx(const void* data, size_t size, const std::string& what) {
   IdxHeader h;
   int ndim = check_magic(p, size, what, h);
   if (size < 4 + 4 * size_t(ndim))
-    fail(what, "truncated header: " + std::to_string(ndim) + " dims need " +
-                   std::to_string(4 + 4 * ndim) + " bytes, the data has " + std::to_string(size));
+    fail(what, "truncated header: " + std::to_string(ndim) + " dims need " + std::to_string(4 + 4 * ndim) +
+                   " bytes, the data has " + std::to_string(size));
   parse_dims(p + 4, ndim, what, h);
   size_t have = size - h.header_bytes;
   if (have != h.data_bytes) size_mismatch(what, h, have, have > h.data_bytes);
@@ -229,8 +232,8 @@ Tensor read_idx(const std::string& path) {
     int ndim = check_magic(head, got, path, h);
     got = std::fread(head + 4, 1, 4 * size_t(ndim), f.get());
     if (got != 4 * size_t(ndim))
-      fail(path, "truncated header: " + std::to_string(ndim) + " dims need " +
-                     std::to_string(4 + 4 * ndim) + " bytes, the file has " + std::to_string(file_size));
+      fail(path, "truncated header: " + std::to_string(ndim) + " dims need " + std::to_string(4 + 4 * ndim) +
+                     " bytes, the file has " + std::to_string(file_size));
     parse_dims(head + 4, ndim, path, h);
     size_t have = size_t(file_size) - h.header_bytes;
     if (have != h.data_bytes) size_mismatch(path, h, have, have > h.data_bytes);

@@ -25,40 +25,37 @@
 
 namespace nabla::data::detail {
 
-template <typename In> class OrderedPool {
-public:
+template <typename In>
+class OrderedPool {
+ public:
   using Pull = std::function<std::optional<In>()>;
   using Work = std::function<Example(In)>;
 
   /// `who` prefixes errors re-thrown from workers ("DataLoader worker:
   /// <original message>").
-  OrderedPool(int workers, int64_t window, Pull pull, Work work,
-              std::string who)
+  OrderedPool(int workers, int64_t window, Pull pull, Work work, std::string who)
       : pull_(std::move(pull)), work_(std::move(work)), who_(std::move(who)) {
-    if (workers <= 0)
-      return;
+    if (workers <= 0) return;
     window_ = std::max<int64_t>(window, 1);
     ring_.resize(window_);
     unsigned fp = capture_fp_mode();
     threads_.reserve(workers);
     try {
-      for (int i = 0; i < workers; ++i)
-        threads_.emplace_back([this, fp] { run(fp); });
+      for (int i = 0; i < workers; ++i) threads_.emplace_back([this, fp] { run(fp); });
     } catch (...) {
       shutdown();
       throw;
     }
   }
   ~OrderedPool() { shutdown(); }
-  OrderedPool(const OrderedPool &) = delete;
-  OrderedPool &operator=(const OrderedPool &) = delete;
+  OrderedPool(const OrderedPool&) = delete;
+  OrderedPool& operator=(const OrderedPool&) = delete;
 
   /// The next result in order, nullopt at the end; a worker's exception is
   /// re-thrown here (at the position of the item that raised it) as
   /// nabla::Error "<who>: <message>".
   std::optional<Example> next() {
-    if (finished_)
-      return std::nullopt;
+    if (finished_) return std::nullopt;
     if (threads_.empty()) {
       std::optional<In> in = pull_();
       if (!in) {
@@ -68,7 +65,7 @@ public:
       return work_(std::move(*in));
     }
     std::unique_lock<std::mutex> lk(mu_);
-    Slot &slot = ring_[delivered_ % window_];
+    Slot& slot = ring_[delivered_ % window_];
     cv_ready_.wait(lk, [&] { return slot.ready || delivered_ >= end_; });
     if (!slot.ready) {
       finished_ = true;
@@ -87,7 +84,7 @@ public:
     return std::move(s.value);
   }
 
-private:
+ private:
   struct Slot {
     bool ready = false;
     std::optional<Example> value;
@@ -106,11 +103,8 @@ private:
         std::lock_guard<std::mutex> pull_lock(pull_mu_);
         {
           std::unique_lock<std::mutex> lk(mu_);
-          cv_space_.wait(lk, [&] {
-            return stop_ || claimed_ >= end_ || claimed_ < delivered_ + window_;
-          });
-          if (stop_ || claimed_ >= end_)
-            return;
+          cv_space_.wait(lk, [&] { return stop_ || claimed_ >= end_ || claimed_ < delivered_ + window_; });
+          if (stop_ || claimed_ >= end_) return;
           k = claimed_++;
         }
         try {
@@ -122,8 +116,7 @@ private:
           // End of input (or a broken input): nothing past k is produced.
           std::lock_guard<std::mutex> lk(mu_);
           end_ = error ? k + 1 : k;
-          if (error)
-            ring_[k % window_] = Slot{true, std::nullopt, error};
+          if (error) ring_[k % window_] = Slot{true, std::nullopt, error};
         }
       }
       if (!in) {
@@ -151,15 +144,14 @@ private:
       stop_ = true;
     }
     cv_space_.notify_all();
-    for (auto &t : threads_)
-      if (t.joinable())
-        t.join();
+    for (auto& t : threads_)
+      if (t.joinable()) t.join();
   }
 
-  [[noreturn]] void rethrow_wrapped(const std::exception_ptr &e) const {
+  [[noreturn]] void rethrow_wrapped(const std::exception_ptr& e) const {
     try {
       std::rethrow_exception(e);
-    } catch (const std::exception &ex) {
+    } catch (const std::exception& ex) {
       throw Error(who_ + ": " + ex.what());
     } catch (...) {
       throw Error(who_ + ": unknown exception");
@@ -179,4 +171,4 @@ private:
   std::vector<std::thread> threads_;
 };
 
-} // namespace nabla::data::detail
+}  // namespace nabla::data::detail

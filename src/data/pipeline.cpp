@@ -21,23 +21,19 @@ using StreamPtr = std::unique_ptr<Stream>;
 struct DatasetStream : Stream {
   std::shared_ptr<const Dataset> ds;
   int64_t i = 0, n;
-  explicit DatasetStream(std::shared_ptr<const Dataset> d)
-      : ds(std::move(d)), n(ds->size()) {}
+  explicit DatasetStream(std::shared_ptr<const Dataset> d) : ds(std::move(d)), n(ds->size()) {}
   std::optional<Example> next() override {
-    if (i >= n)
-      return std::nullopt;
+    if (i >= n) return std::nullopt;
     return ds->get(i++);
   }
 };
 
 struct GeneratorStream : Stream {
-  std::function<std::optional<Example>()> fn; // this pass's own copy
+  std::function<std::optional<Example>()> fn;  // this pass's own copy
   bool done = false;
-  explicit GeneratorStream(std::function<std::optional<Example>()> f)
-      : fn(std::move(f)) {}
+  explicit GeneratorStream(std::function<std::optional<Example>()> f) : fn(std::move(f)) {}
   std::optional<Example> next() override {
-    if (done)
-      return std::nullopt;
+    if (done) return std::nullopt;
     std::optional<Example> e = fn();
     done = !e;
     return e;
@@ -50,11 +46,9 @@ struct ShuffleStream : Stream {
   Generator gen;
   std::vector<Example> buffer;
   bool filled = false, up_done = false;
-  ShuffleStream(StreamPtr u, int64_t cap, uint64_t seed)
-      : up(std::move(u)), capacity(cap), gen(seed) {}
+  ShuffleStream(StreamPtr u, int64_t cap, uint64_t seed) : up(std::move(u)), capacity(cap), gen(seed) {}
   std::optional<Example> pull() {
-    if (up_done)
-      return std::nullopt;
+    if (up_done) return std::nullopt;
     std::optional<Example> e = up->next();
     up_done = !e;
     return e;
@@ -64,13 +58,11 @@ struct ShuffleStream : Stream {
       filled = true;
       while (static_cast<int64_t>(buffer.size()) < capacity) {
         std::optional<Example> e = pull();
-        if (!e)
-          break;
+        if (!e) break;
         buffer.push_back(std::move(*e));
       }
     }
-    if (buffer.empty())
-      return std::nullopt;
+    if (buffer.empty()) return std::nullopt;
     const size_t i = detail::uniform_below(gen, buffer.size());
     Example out = std::move(buffer[i]);
     if (std::optional<Example> e = pull()) {
@@ -86,12 +78,10 @@ struct ShuffleStream : Stream {
 struct MapStream : Stream {
   StreamPtr up;
   Pipeline::MapFn fn;
-  MapStream(StreamPtr u, Pipeline::MapFn f)
-      : up(std::move(u)), fn(std::move(f)) {}
+  MapStream(StreamPtr u, Pipeline::MapFn f) : up(std::move(u)), fn(std::move(f)) {}
   std::optional<Example> next() override {
     std::optional<Example> e = up->next();
-    if (!e)
-      return std::nullopt;
+    if (!e) return std::nullopt;
     return fn(std::move(*e));
   }
 };
@@ -100,12 +90,10 @@ struct MapStream : Stream {
 /// map: fn).
 struct PoolStream : Stream {
   detail::OrderedPool<Example> pool;
-  PoolStream(StreamPtr u, int workers, int64_t window, Pipeline::MapFn fn,
-             const char *who)
+  PoolStream(StreamPtr u, int workers, int64_t window, Pipeline::MapFn fn, const char* who)
       : pool(workers, window, make_pull(std::move(u)), std::move(fn), who) {}
   static detail::OrderedPool<Example>::Pull make_pull(StreamPtr u) {
-    std::shared_ptr<Stream> up(
-        std::move(u)); // std::function needs a copyable callable
+    std::shared_ptr<Stream> up(std::move(u));  // std::function needs a copyable callable
     return [up] { return up->next(); };
   }
   std::optional<Example> next() override { return pool.next(); }
@@ -115,20 +103,16 @@ struct BatchStream : Stream {
   StreamPtr up;
   int64_t n;
   bool drop_remainder;
-  BatchStream(StreamPtr u, int64_t n_, bool d)
-      : up(std::move(u)), n(n_), drop_remainder(d) {}
+  BatchStream(StreamPtr u, int64_t n_, bool d) : up(std::move(u)), n(n_), drop_remainder(d) {}
   std::optional<Example> next() override {
     std::vector<Example> items;
     items.reserve(n);
     while (static_cast<int64_t>(items.size()) < n) {
       std::optional<Example> e = up->next();
-      if (!e)
-        break;
+      if (!e) break;
       items.push_back(std::move(*e));
     }
-    if (items.empty() ||
-        (drop_remainder && static_cast<int64_t>(items.size()) < n))
-      return std::nullopt;
+    if (items.empty() || (drop_remainder && static_cast<int64_t>(items.size()) < n)) return std::nullopt;
     return collate(items);
   }
 };
@@ -138,13 +122,11 @@ struct RepeatStream : Stream {
   int64_t count, pass = 0;
   StreamPtr cur;
   bool got_any = false;
-  RepeatStream(Pipeline::Source s, int64_t c)
-      : source(std::move(s)), count(c) {}
+  RepeatStream(Pipeline::Source s, int64_t c) : source(std::move(s)), count(c) {}
   std::optional<Example> next() override {
     for (;;) {
       if (!cur) {
-        if (count >= 0 && pass >= count)
-          return std::nullopt;
+        if (count >= 0 && pass >= count) return std::nullopt;
         cur = source();
         got_any = false;
         ++pass;
@@ -154,7 +136,7 @@ struct RepeatStream : Stream {
         return e;
       }
       cur.reset();
-      if (!got_any) { // an empty pass: repeating it forever would never yield
+      if (!got_any) {  // an empty pass: repeating it forever would never yield
         count = pass;
         return std::nullopt;
       }
@@ -168,12 +150,11 @@ struct TakeStream : Stream {
   TakeStream(StreamPtr u, int64_t n) : up(std::move(u)), left(n) {}
   std::optional<Example> next() override {
     if (left == 0) {
-      up.reset(); // stop upstream background work as soon as possible
+      up.reset();  // stop upstream background work as soon as possible
       return std::nullopt;
     }
     std::optional<Example> e = up->next();
-    if (e && left > 0)
-      --left;
+    if (e && left > 0) --left;
     return e;
   }
 };
@@ -186,18 +167,16 @@ struct CacheState {
 
 struct CacheStream : Stream {
   std::shared_ptr<CacheState> state;
-  StreamPtr up; // null when replaying
+  StreamPtr up;  // null when replaying
   std::vector<Example> recorded;
   std::shared_ptr<const std::vector<Example>> replay;
   size_t pos = 0;
   std::optional<Example> next() override {
     if (replay) {
-      if (pos >= replay->size())
-        return std::nullopt;
+      if (pos >= replay->size()) return std::nullopt;
       return (*replay)[pos++];
     }
-    if (!up)
-      return std::nullopt;
+    if (!up) return std::nullopt;
     std::optional<Example> e = up->next();
     if (e) {
       recorded.push_back(*e);
@@ -205,63 +184,52 @@ struct CacheStream : Stream {
     }
     up.reset();
     std::lock_guard<std::mutex> lk(state->mu);
-    if (!state->complete) { // only a complete pass is kept (a partial one would
-                            // drop elements)
-      state->items =
-          std::make_shared<const std::vector<Example>>(std::move(recorded));
+    if (!state->complete) {  // only a complete pass is kept (a partial one would
+                             // drop elements)
+      state->items = std::make_shared<const std::vector<Example>>(std::move(recorded));
       state->complete = true;
     }
     return std::nullopt;
   }
 };
 
-} // namespace
+}  // namespace
 
 Pipeline::Pipeline(Source source) : source_(std::move(source)) {
   NABLA_CHECK(source_ != nullptr, "Pipeline: empty source");
 }
 
-Pipeline Pipeline::from_tensors(const Tensor &x, const Tensor &y) {
+Pipeline Pipeline::from_tensors(const Tensor& x, const Tensor& y) {
   return from_dataset(std::make_shared<const TensorDataset>(x, y));
 }
 
 Pipeline Pipeline::from_dataset(std::shared_ptr<const Dataset> dataset) {
   NABLA_CHECK(dataset != nullptr, "Pipeline::from_dataset: dataset is null");
-  return Pipeline([dataset]() -> StreamPtr {
-    return std::make_unique<DatasetStream>(dataset);
-  });
+  return Pipeline([dataset]() -> StreamPtr { return std::make_unique<DatasetStream>(dataset); });
 }
 
-Pipeline
-Pipeline::from_generator(std::function<std::optional<Example>()> next) {
+Pipeline Pipeline::from_generator(std::function<std::optional<Example>()> next) {
   NABLA_CHECK(next != nullptr, "Pipeline::from_generator: empty function");
-  return Pipeline([next]() -> StreamPtr {
-    return std::make_unique<GeneratorStream>(next);
-  });
+  return Pipeline([next]() -> StreamPtr { return std::make_unique<GeneratorStream>(next); });
 }
 
 Pipeline Pipeline::shuffle(int64_t buffer_size, uint64_t seed) const {
-  NABLA_CHECK(buffer_size >= 1,
-              "Pipeline::shuffle: buffer_size must be >= 1, got ", buffer_size);
+  NABLA_CHECK(buffer_size >= 1, "Pipeline::shuffle: buffer_size must be >= 1, got ", buffer_size);
   auto passes = std::make_shared<std::atomic<uint64_t>>(0);
   return Pipeline([up = source_, buffer_size, seed, passes]() -> StreamPtr {
-    return std::make_unique<ShuffleStream>(
-        up(), buffer_size, detail::derive_seed(seed, passes->fetch_add(1)));
+    return std::make_unique<ShuffleStream>(up(), buffer_size,
+                                           detail::derive_seed(seed, passes->fetch_add(1)));
   });
 }
 
 Pipeline Pipeline::map(MapFn fn, int num_parallel_calls) const {
   NABLA_CHECK(fn != nullptr, "Pipeline::map: empty function");
-  NABLA_CHECK(num_parallel_calls >= 0,
-              "Pipeline::map: num_parallel_calls must be >= 0, got ",
+  NABLA_CHECK(num_parallel_calls >= 0, "Pipeline::map: num_parallel_calls must be >= 0, got ",
               num_parallel_calls);
   if (num_parallel_calls == 0)
-    return Pipeline([up = source_, fn]() -> StreamPtr {
-      return std::make_unique<MapStream>(up(), fn);
-    });
+    return Pipeline([up = source_, fn]() -> StreamPtr { return std::make_unique<MapStream>(up(), fn); });
   return Pipeline([up = source_, fn, num_parallel_calls]() -> StreamPtr {
-    return std::make_unique<PoolStream>(up(), num_parallel_calls,
-                                        2 * int64_t{num_parallel_calls}, fn,
+    return std::make_unique<PoolStream>(up(), num_parallel_calls, 2 * int64_t{num_parallel_calls}, fn,
                                         "Pipeline map worker");
   });
 }
@@ -274,9 +242,7 @@ Pipeline Pipeline::batch(int64_t n, bool drop_remainder) const {
 }
 
 Pipeline Pipeline::prefetch(int64_t buffer_size) const {
-  NABLA_CHECK(buffer_size >= 1,
-              "Pipeline::prefetch: buffer_size must be >= 1, got ",
-              buffer_size);
+  NABLA_CHECK(buffer_size >= 1, "Pipeline::prefetch: buffer_size must be >= 1, got ", buffer_size);
   return Pipeline([up = source_, buffer_size]() -> StreamPtr {
     return std::make_unique<PoolStream>(
         up(), 1, buffer_size, [](Example e) { return e; }, "Pipeline prefetch");
@@ -284,18 +250,13 @@ Pipeline Pipeline::prefetch(int64_t buffer_size) const {
 }
 
 Pipeline Pipeline::repeat(int64_t count) const {
-  NABLA_CHECK(count >= -1,
-              "Pipeline::repeat: count must be >= -1 (-1 = forever), got ",
-              count);
-  return Pipeline([up = source_, count]() -> StreamPtr {
-    return std::make_unique<RepeatStream>(up, count);
-  });
+  NABLA_CHECK(count >= -1, "Pipeline::repeat: count must be >= -1 (-1 = forever), got ", count);
+  return Pipeline([up = source_, count]() -> StreamPtr { return std::make_unique<RepeatStream>(up, count); });
 }
 
 Pipeline Pipeline::take(int64_t n) const {
-  return Pipeline([up = source_, n]() -> StreamPtr {
-    return std::make_unique<TakeStream>(n == 0 ? nullptr : up(), n);
-  });
+  return Pipeline(
+      [up = source_, n]() -> StreamPtr { return std::make_unique<TakeStream>(n == 0 ? nullptr : up(), n); });
 }
 
 Pipeline Pipeline::cache() const {
@@ -305,17 +266,13 @@ Pipeline Pipeline::cache() const {
     s->state = state;
     {
       std::lock_guard<std::mutex> lk(state->mu);
-      if (state->complete)
-        s->replay = state->items;
+      if (state->complete) s->replay = state->items;
     }
-    if (!s->replay)
-      s->up = up();
+    if (!s->replay) s->up = up();
     return s;
   });
 }
 
-Pipeline::Iterator Pipeline::begin() const {
-  return Iterator(std::shared_ptr<Stream>(source_()));
-}
+Pipeline::Iterator Pipeline::begin() const { return Iterator(std::shared_ptr<Stream>(source_())); }
 
-} // namespace nabla::data
+}  // namespace nabla::data

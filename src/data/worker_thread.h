@@ -18,10 +18,9 @@ inline unsigned capture_fp_mode() { return _mm_getcsr(); }
 /// without autograd recording, with the creator's floating-point mode.
 inline void enter_worker_thread(unsigned fp_mode) {
   cpu::set_thread_local_num_threads(1);
-  omp_set_num_threads(
-      1); // OpenBLAS-openmp sizes its team from this thread's ICV
+  omp_set_num_threads(1);  // OpenBLAS-openmp sizes its team from this thread's ICV
   GradMode::set_enabled(false);
   _mm_setcsr(fp_mode);
 }
 
-} // namespace nabla::data::detail
+}  // namespace nabla::data::detail

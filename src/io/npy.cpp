@@ -105,8 +105,10 @@ class HeaderParser {
       if (sh.size() == kMaxDims) fail("more than 8 dimensions");
       sh.push_back(static_cast<int64_t>(v));
       skip_ws();
-      if (peek() == ',') ++p_;
-      else if (peek() != ')') fail("expected ',' or ')' in the shape");
+      if (peek() == ',')
+        ++p_;
+      else if (peek() != ')')
+        fail("expected ',' or ')' in the shape");
     }
     ++p_;
     return sh;
@@ -121,7 +123,8 @@ DType descr_dtype(const std::string& d, bool& swap, const std::string& what) {
   char order = d[0];
   std::string kind = d.substr(1);
   NABLA_CHECK(kind != "O", what, ": .npy files with Python objects (dtype '|O', a pickle) are refused");
-  NABLA_CHECK(order == '<' || order == '>' || order == '|' || order == '=', what, ": bad byte order in dtype '", d, "'");
+  NABLA_CHECK(order == '<' || order == '>' || order == '|' || order == '=', what,
+              ": bad byte order in dtype '", d, "'");
   swap = order == '>';
   if (kind == "b1") return kBool;
   if (kind == "u1") return kUInt8;
@@ -135,14 +138,23 @@ DType descr_dtype(const std::string& d, bool& swap, const std::string& what) {
 
 const char* dtype_descr(DType t) {
   switch (t) {
-    case kBool: return "|b1";
-    case kUInt8: return "|u1";
-    case kInt32: return "<i4";
-    case kInt64: return "<i8";
-    case kFloat16: return "<f2";
-    case kFloat32: return "<f4";
-    case kFloat64: return "<f8";
-    default: detail::throw_error("save_npy: dtype ", t, " has no NumPy equivalent; convert it first (e.g. .to(kFloat32))");
+    case kBool:
+      return "|b1";
+    case kUInt8:
+      return "|u1";
+    case kInt32:
+      return "<i4";
+    case kInt64:
+      return "<i8";
+    case kFloat16:
+      return "<f2";
+    case kFloat32:
+      return "<f4";
+    case kFloat64:
+      return "<f8";
+    default:
+      detail::throw_error("save_npy: dtype ", t,
+                          " has no NumPy equivalent; convert it first (e.g. .to(kFloat32))");
   }
 }
 
@@ -150,18 +162,23 @@ const char* dtype_descr(DType t) {
 
 Tensor parse_npy(const void* data, size_t size, const std::string& what) {
   const auto* b = static_cast<const unsigned char*>(data);
-  NABLA_CHECK(size >= 10 && std::memcmp(b, "\x93NUMPY", 6) == 0, what, ": not a .npy file (bad magic number)");
+  NABLA_CHECK(size >= 10 && std::memcmp(b, "\x93NUMPY", 6) == 0, what,
+              ": not a .npy file (bad magic number)");
   int major = b[6], minor = b[7];
-  NABLA_CHECK((major >= 1 && major <= 3) && minor == 0, what, ": unsupported .npy version ", major, ".", minor);
+  NABLA_CHECK((major >= 1 && major <= 3) && minor == 0, what, ": unsupported .npy version ", major, ".",
+              minor);
   size_t len_size = major == 1 ? 2 : 4;
   NABLA_CHECK(size >= 8 + len_size, what, ": truncated .npy header");
   size_t hlen = b[8] | (size_t(b[9]) << 8);
   if (len_size == 4) hlen |= (size_t(b[10]) << 16) | (size_t(b[11]) << 24);
-  NABLA_CHECK(hlen <= kMaxHeader, what, ": .npy header of ", hlen, " bytes exceeds the limit of ", kMaxHeader);
+  NABLA_CHECK(hlen <= kMaxHeader, what, ": .npy header of ", hlen, " bytes exceeds the limit of ",
+              kMaxHeader);
   size_t data_off = 8 + len_size + hlen;
-  NABLA_CHECK(data_off <= size, what, ": truncated .npy header (", size, " bytes, header ends at ", data_off, ")");
+  NABLA_CHECK(data_off <= size, what, ": truncated .npy header (", size, " bytes, header ends at ", data_off,
+              ")");
   std::string text(reinterpret_cast<const char*>(b) + 8 + len_size, hlen);
-  NABLA_CHECK(!text.empty() && text.back() == '\n', what, ": invalid .npy header (it must end with a newline)");
+  NABLA_CHECK(!text.empty() && text.back() == '\n', what,
+              ": invalid .npy header (it must end with a newline)");
   Header h = HeaderParser(text, what).parse();
   bool swap = false;
   DType dt = descr_dtype(h.descr, swap, what);
@@ -170,7 +187,8 @@ Tensor parse_npy(const void* data, size_t size, const std::string& what) {
     NABLA_CHECK(!__builtin_mul_overflow(count, static_cast<size_t>(s), &count), what, ": shape ", h.shape,
                 " overflows");
   size_t nbytes;
-  NABLA_CHECK(!__builtin_mul_overflow(count, dtype_size(dt), &nbytes), what, ": shape ", h.shape, " overflows");
+  NABLA_CHECK(!__builtin_mul_overflow(count, dtype_size(dt), &nbytes), what, ": shape ", h.shape,
+              " overflows");
   NABLA_CHECK(nbytes <= size - data_off, what, ": truncated .npy data (shape ", h.shape, " needs ", nbytes,
               " bytes, the file has ", size - data_off, ")");
   Shape shape = h.shape;
@@ -196,8 +214,10 @@ Tensor load_npy(const std::string& path) {
 
 void save_npy(const Tensor& t, const std::string& path) {
   Tensor c = t.detach().contiguous();
-  std::string header = std::string("{'descr': '") + dtype_descr(c.dtype()) + "', 'fortran_order': False, 'shape': (";
-  for (int i = 0; i < c.dim(); ++i) header += std::to_string(c.shape()[i]) + (c.dim() == 1 || i + 1 < c.dim() ? ", " : "");
+  std::string header =
+      std::string("{'descr': '") + dtype_descr(c.dtype()) + "', 'fortran_order': False, 'shape': (";
+  for (int i = 0; i < c.dim(); ++i)
+    header += std::to_string(c.shape()[i]) + (c.dim() == 1 || i + 1 < c.dim() ? ", " : "");
   if (c.dim() == 1) header.pop_back();  // "(3,)" like NumPy
   header += "), }";
   size_t total = 10 + header.size() + 1;

@@ -10,8 +10,8 @@ Tensor ReLUImpl::forward(Tensor x) { return F::relu(x); }
 Tensor LeakyReLUImpl::forward(Tensor x) { return F::leaky_relu(x, negative_slope); }
 std::string LeakyReLUImpl::extra_repr() const { return "negative_slope=" + repr::py_float(negative_slope); }
 GELUImpl::GELUImpl(std::string a) : approximate(std::move(a)) {
-  NABLA_CHECK(approximate == "none" || approximate == "tanh", "GELU: approximate must be \"none\" or \"tanh\", got \"",
-              approximate, "\"");
+  NABLA_CHECK(approximate == "none" || approximate == "tanh",
+              "GELU: approximate must be \"none\" or \"tanh\", got \"", approximate, "\"");
 }
 Tensor GELUImpl::forward(Tensor x) { return F::gelu(x, approximate.c_str()); }
 std::string GELUImpl::extra_repr() const { return "approximate='" + approximate + "'"; }

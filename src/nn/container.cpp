@@ -7,7 +7,9 @@ SequentialImpl::SequentialImpl(const OrderedDict<std::shared_ptr<Module>>& named
   for (const auto& [n, m] : named) push_back(n, m);
 }
 
-void SequentialImpl::push_back(const std::string& n, std::shared_ptr<Module> module) { register_module(n, std::move(module)); }
+void SequentialImpl::push_back(const std::string& n, std::shared_ptr<Module> module) {
+  register_module(n, std::move(module));
+}
 
 std::shared_ptr<Module> SequentialImpl::operator[](size_t i) const {
   NABLA_CHECK(i < size(), "Sequential: index ", i, " is out of range for ", size(), " layers");
@@ -21,7 +23,8 @@ Tensor SequentialImpl::forward(Tensor x) {
       x = layer.forward(std::move(x));
     } catch (const Error& e) {
       // Only formatted on failure: the success path is a plain virtual call per layer.
-      throw Error("Sequential[" + std::to_string(i) + "] (" + layer.name() + "(" + layer.extra_repr() + ")): " + e.what());
+      throw Error("Sequential[" + std::to_string(i) + "] (" + layer.name() + "(" + layer.extra_repr() +
+                  ")): " + e.what());
     }
   }
   return x;

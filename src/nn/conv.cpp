@@ -30,7 +30,8 @@ void check_channels(const char* layer, int64_t in, int64_t out, int64_t groups) 
 
 // The torch _ConvNd.extra_repr tail: padding/dilation/output_padding/groups/bias when not default.
 template <typename Fmt, typename Opt>
-std::string conv_repr(const Opt& o, Fmt fmt, bool zero_pad, bool one_dil, bool zero_outpad, const std::string& outpad) {
+std::string conv_repr(const Opt& o, Fmt fmt, bool zero_pad, bool one_dil, bool zero_outpad,
+                      const std::string& outpad) {
   std::ostringstream os;
   os << o.in << ", " << o.out << ", kernel_size=" << fmt(o.kernel) << ", stride=" << fmt(o.stride);
   if (!zero_pad) os << ", padding=" << fmt(o.padding);
@@ -115,8 +116,8 @@ Tensor ConvTranspose2dImpl::forward(Tensor x) {
 }
 std::string ConvTranspose2dImpl::extra_repr() const {
   const Options& o = options;
-  return conv_repr(o, repr::tuple2, o.padding == Size2(0), o.dilation == Size2(1), o.output_padding == Size2(0),
-                   repr::tuple2(o.output_padding));
+  return conv_repr(o, repr::tuple2, o.padding == Size2(0), o.dilation == Size2(1),
+                   o.output_padding == Size2(0), repr::tuple2(o.output_padding));
 }
 
 }  // namespace nabla::nn

@@ -17,10 +17,12 @@ Tensor DropoutImpl::forward(Tensor x) { return F::dropout(x, options.p, is_train
 std::string DropoutImpl::extra_repr() const { return "p=" + repr::py_float(options.p) + ", inplace=False"; }
 
 EmbeddingImpl::EmbeddingImpl(const Options& o) : options(o) {
-  NABLA_CHECK(o.num >= 0 && o.dim >= 0, "Embedding: num and dim must be non-negative, got ", o.num, " and ", o.dim);
+  NABLA_CHECK(o.num >= 0 && o.dim >= 0, "Embedding: num and dim must be non-negative, got ", o.num, " and ",
+              o.dim);
   if (o.padding_idx) {
     int64_t p = *o.padding_idx;
-    NABLA_CHECK(p >= -o.num && p < o.num, "Embedding: padding_idx ", p, " is out of range for ", o.num, " embeddings");
+    NABLA_CHECK(p >= -o.num && p < o.num, "Embedding: padding_idx ", p, " is out of range for ", o.num,
+                " embeddings");
     options.padding_idx = p < 0 ? p + o.num : p;
   }
   reset();
@@ -37,8 +39,8 @@ void EmbeddingImpl::reset_parameters() {
   }
 }
 Tensor EmbeddingImpl::forward(Tensor indices) {
-  NABLA_CHECK(indices.dtype() == kInt64 || indices.dtype() == kInt32, "Embedding: expected int64 indices, got ",
-              indices.dtype(), " of shape ", indices.shape());
+  NABLA_CHECK(indices.dtype() == kInt64 || indices.dtype() == kInt32,
+              "Embedding: expected int64 indices, got ", indices.dtype(), " of shape ", indices.shape());
   Tensor w = weight;
   if (options.padding_idx && GradMode::is_enabled() && weight.requires_grad()) {
     // The padding row takes part in the forward but receives no gradient (as in PyTorch).

@@ -4,11 +4,12 @@
 namespace nabla::F {
 
 Tensor bilinear(const Tensor& x1, const Tensor& x2, const Tensor& weight, const Tensor& bias) {
-  NABLA_CHECK(weight.dim() == 3, "bilinear: expected a 3-d weight [out, in1, in2], got shape ", weight.shape());
+  NABLA_CHECK(weight.dim() == 3, "bilinear: expected a 3-d weight [out, in1, in2], got shape ",
+              weight.shape());
   int64_t out = weight.size(0), in1 = weight.size(1), in2 = weight.size(2);
   NABLA_CHECK(x1.dim() >= 1 && x2.dim() >= 1 && x1.size(-1) == in1 && x2.size(-1) == in2,
-              "bilinear: inputs of shapes ", x1.shape(), " and ", x2.shape(), " do not match weight ", weight.shape(),
-              " (expected [..., ", in1, "] and [..., ", in2, "])");
+              "bilinear: inputs of shapes ", x1.shape(), " and ", x2.shape(), " do not match weight ",
+              weight.shape(), " (expected [..., ", in1, "] and [..., ", in2, "])");
   NABLA_CHECK(x1.dim() == x2.dim(), "bilinear: inputs of shapes ", x1.shape(), " and ", x2.shape(),
               " must have the same leading dims");
   for (int d = 0; d < x1.dim() - 1; ++d)
@@ -29,9 +30,10 @@ Tensor bilinear(const Tensor& x1, const Tensor& x2, const Tensor& weight, const 
 }
 
 Tensor conv1d(const Tensor& x, const Tensor& weight, const Tensor& bias, const Conv1dOptions& opt) {
-  NABLA_CHECK(x.dim() == 2 || x.dim() == 3, "conv1d: expected a 3-d input [N, C, L] (or 2-d [C, L]), got shape ",
-              x.shape());
-  NABLA_CHECK(weight.dim() == 3, "conv1d: expected a 3-d weight [C_out, C_in/groups, k], got shape ", weight.shape());
+  NABLA_CHECK(x.dim() == 2 || x.dim() == 3,
+              "conv1d: expected a 3-d input [N, C, L] (or 2-d [C, L]), got shape ", x.shape());
+  NABLA_CHECK(weight.dim() == 3, "conv1d: expected a 3-d weight [C_out, C_in/groups, k], got shape ",
+              weight.shape());
   Tensor xb = x.dim() == 2 ? x.unsqueeze(0) : x;
   Conv2dOptions o;
   o.stride[1] = opt.stride;

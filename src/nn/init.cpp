@@ -49,7 +49,8 @@ double calculate_gain(const char* nl, double param) {
 }
 
 std::pair<int64_t, int64_t> calculate_fan_in_and_fan_out(const Tensor& t) {
-  NABLA_CHECK(t.dim() >= 2, "init: fan in and fan out can not be computed for a tensor with fewer than 2 dims, got shape ",
+  NABLA_CHECK(t.dim() >= 2,
+              "init: fan in and fan out can not be computed for a tensor with fewer than 2 dims, got shape ",
               t.shape());
   int64_t receptive = 1;
   for (int d = 2; d < t.dim(); ++d) receptive *= t.size(d);
@@ -101,7 +102,8 @@ Tensor xavier_normal_(Tensor t, double gain, Generator* gen) {
 Tensor kaiming_uniform_(Tensor t, double a, const char* mode, const char* nonlinearity, Generator* gen) {
   check_defined("kaiming_uniform_", t);
   int64_t f = fan("kaiming_uniform_", t, mode);
-  NABLA_CHECK(f > 0, "init.kaiming_uniform_: cannot initialise a tensor with zero elements in fan, shape ", t.shape());
+  NABLA_CHECK(f > 0, "init.kaiming_uniform_: cannot initialise a tensor with zero elements in fan, shape ",
+              t.shape());
   double b = calculate_gain(nonlinearity, a) * std::sqrt(3.0 / double(f));
   return uniform_(t, -b, b, gen);
 }
@@ -109,7 +111,8 @@ Tensor kaiming_uniform_(Tensor t, double a, const char* mode, const char* nonlin
 Tensor kaiming_normal_(Tensor t, double a, const char* mode, const char* nonlinearity, Generator* gen) {
   check_defined("kaiming_normal_", t);
   int64_t f = fan("kaiming_normal_", t, mode);
-  NABLA_CHECK(f > 0, "init.kaiming_normal_: cannot initialise a tensor with zero elements in fan, shape ", t.shape());
+  NABLA_CHECK(f > 0, "init.kaiming_normal_: cannot initialise a tensor with zero elements in fan, shape ",
+              t.shape());
   return normal_(t, 0.0, calculate_gain(nonlinearity, a) / std::sqrt(double(f)), gen);
 }
 

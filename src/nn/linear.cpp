@@ -38,7 +38,8 @@ Tensor LinearImpl::forward(Tensor x) {
 
 std::string LinearImpl::extra_repr() const {
   std::ostringstream os;
-  os << "in_features=" << options.in << ", out_features=" << options.out << ", bias=" << (options.bias ? "True" : "False");
+  os << "in_features=" << options.in << ", out_features=" << options.out
+     << ", bias=" << (options.bias ? "True" : "False");
   return os.str();
 }
 

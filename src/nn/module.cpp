@@ -45,8 +45,9 @@ std::string add_indent(const std::string& s, int n) {
 }  // namespace
 
 Tensor Module::forward(Tensor x) {
-  detail::throw_error(name(), ": this module has no single-tensor forward(Tensor); define "
-                              "`nabla::Tensor forward(nabla::Tensor x)` or call its own forward directly");
+  detail::throw_error(name(),
+                      ": this module has no single-tensor forward(Tensor); define "
+                      "`nabla::Tensor forward(nabla::Tensor x)` or call its own forward directly");
 }
 
 std::string Module::name() const {
@@ -74,8 +75,8 @@ std::shared_ptr<Module> Module::clone() const {
 void Module::check_new_name(const char* what, const std::string& n) const {
   NABLA_CHECK(!n.empty(), name(), ": ", what, " name must not be empty");
   NABLA_CHECK(n.find('.') == std::string::npos, name(), ": ", what, " name '", n, "' must not contain '.'");
-  NABLA_CHECK(!parameters_.contains(n) && !buffers_.contains(n) && !children_.contains(n), name(), ": cannot register ",
-              what, " '", n, "': the name is already taken");
+  NABLA_CHECK(!parameters_.contains(n) && !buffers_.contains(n) && !children_.contains(n), name(),
+              ": cannot register ", what, " '", n, "': the name is already taken");
 }
 
 Tensor& Module::register_parameter(const std::string& n, Tensor tensor, bool requires_grad) {
@@ -210,11 +211,13 @@ void Module::zero_grad() {
 
 OrderedDict<Tensor> Module::state_dict() const {
   OrderedDict<Tensor> out;
-  std::function<void(const std::string&, const Module&)> walk = [&](const std::string& prefix, const Module& m) {
+  std::function<void(const std::string&, const Module&)> walk = [&](const std::string& prefix,
+                                                                    const Module& m) {
     for (const auto& [n, t] : m.parameters_)
       if (t.defined()) out.insert(join(prefix, n), t.detach());
     for (const auto& [n, t] : m.buffers_) {
-      bool persistent = std::find(m.non_persistent_.begin(), m.non_persistent_.end(), n) == m.non_persistent_.end();
+      bool persistent =
+          std::find(m.non_persistent_.begin(), m.non_persistent_.end(), n) == m.non_persistent_.end();
       if (t.defined() && persistent) out.insert(join(prefix, n), t.detach());
     }
     for (const auto& [n, c] : m.children_) walk(join(prefix, n), *c);
@@ -226,11 +229,13 @@ OrderedDict<Tensor> Module::state_dict() const {
 LoadResult Module::load_state_dict(const OrderedDict<Tensor>& state, bool strict) {
   // The live tensors (not detached copies), so the copy below writes into the module.
   OrderedDict<Tensor> own;
-  std::function<void(const std::string&, const Module&)> walk = [&](const std::string& prefix, const Module& m) {
+  std::function<void(const std::string&, const Module&)> walk = [&](const std::string& prefix,
+                                                                    const Module& m) {
     for (const auto& [n, t] : m.parameters_)
       if (t.defined()) own.insert(join(prefix, n), t);
     for (const auto& [n, t] : m.buffers_)
-      if (t.defined() && std::find(m.non_persistent_.begin(), m.non_persistent_.end(), n) == m.non_persistent_.end())
+      if (t.defined() &&
+          std::find(m.non_persistent_.begin(), m.non_persistent_.end(), n) == m.non_persistent_.end())
         own.insert(join(prefix, n), t);
     for (const auto& [n, c] : m.children_) walk(join(prefix, n), *c);
   };
@@ -253,7 +258,8 @@ LoadResult Module::load_state_dict(const OrderedDict<Tensor>& state, bool strict
   for (const auto& [key, t] : state)
     if (!own.contains(key)) result.unexpected_keys.push_back(key);
 
-  bool fail = !mismatches.empty() || (strict && (!result.missing_keys.empty() || !result.unexpected_keys.empty()));
+  bool fail =
+      !mismatches.empty() || (strict && (!result.missing_keys.empty() || !result.unexpected_keys.empty()));
   if (fail) {
     std::ostringstream os;
     os << "load_state_dict: Error(s) in loading state_dict for " << name() << ":";

@@ -1,13 +1,13 @@
 // BatchNorm1d/2d, LayerNorm, GroupNorm: parameters, buffers, train/eval behaviour and printing.
 // The arithmetic is nabla::F (src/nn/functional/normalization.cpp); the layers check shapes first
 // so their errors carry the layer's name.
-#include "nabla/nn/batchnorm.h"
 #include "nabla/nn/normalization.h"
 
 #include <sstream>
 
 #include "nabla/autograd.h"
 #include "nabla/creation.h"
+#include "nabla/nn/batchnorm.h"
 #include "nabla/nn/functional/normalization.h"
 #include "nn/repr.h"
 
@@ -24,7 +24,8 @@ constexpr const char* bn_name() {
 
 template <typename Derived>
 BatchNormImplBase<Derived>::BatchNormImplBase(const Options& o) : options(o) {
-  NABLA_CHECK(o.num_features > 0, bn_name<Derived>(), ": num_features must be positive, got ", o.num_features);
+  NABLA_CHECK(o.num_features > 0, bn_name<Derived>(), ": num_features must be positive, got ",
+              o.num_features);
   NABLA_CHECK(o.eps >= 0, bn_name<Derived>(), ": eps must be non-negative, got ", o.eps);
   reset();
 }
@@ -80,8 +81,8 @@ Tensor BatchNormImplBase<Derived>::forward(Tensor x) {
   // Batch statistics while training, or always when there are no running stats (like PyTorch).
   const bool use_batch = training || !running_mean.defined();
   const bool pass_buffers = !training || options.track_running_stats;
-  return F::batch_norm(x, pass_buffers ? running_mean : Tensor(), pass_buffers ? running_var : Tensor(), weight, bias,
-                       use_batch, factor, options.eps);
+  return F::batch_norm(x, pass_buffers ? running_mean : Tensor(), pass_buffers ? running_var : Tensor(),
+                       weight, bias, use_batch, factor, options.eps);
 }
 
 template <typename Derived>
@@ -127,17 +128,19 @@ Tensor LayerNormImpl::forward(Tensor x) {
   const int k = static_cast<int>(ns.size());
   bool match = x.dim() >= k;
   for (int i = 0; match && i < k; ++i) match = x.shape()[x.dim() - k + i] == ns[i];
-  NABLA_CHECK(match, "LayerNorm: expected an input whose last dims are ", ns, " (normalized_shape), got shape ",
-              x.shape());
+  NABLA_CHECK(match, "LayerNorm: expected an input whose last dims are ", ns,
+              " (normalized_shape), got shape ", x.shape());
   return F::layer_norm(x, ns, weight, bias, options.eps);
 }
 
 std::string LayerNormImpl::extra_repr() const {
   std::ostringstream os;
   os << "(";
-  for (int i = 0; i < options.normalized_shape.size(); ++i) os << (i ? ", " : "") << options.normalized_shape[i];
+  for (int i = 0; i < options.normalized_shape.size(); ++i)
+    os << (i ? ", " : "") << options.normalized_shape[i];
   os << (options.normalized_shape.size() == 1 ? ",)" : ")");
-  os << ", eps=" << repr::py_float(options.eps) << ", elementwise_affine=" << repr::py_bool(options.elementwise_affine);
+  os << ", eps=" << repr::py_float(options.eps)
+     << ", elementwise_affine=" << repr::py_bool(options.elementwise_affine);
   return os.str();
 }
 

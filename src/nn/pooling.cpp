@@ -18,7 +18,9 @@ Pool2dOptions pool_options(const Size2& k, const Size2& s, const Size2& p) {
 }
 // PyTorch prints what it was given; we print a number when both sides agree, else a tuple.
 std::string size_repr(const Size2& s) { return s[0] == s[1] ? std::to_string(s[0]) : repr::tuple2(s); }
-Size2 resolved_stride(const Size2& k, const Size2& s) { return {s[0] == 0 ? k[0] : s[0], s[1] == 0 ? k[1] : s[1]}; }
+Size2 resolved_stride(const Size2& k, const Size2& s) {
+  return {s[0] == 0 ? k[0] : s[0], s[1] == 0 ? k[1] : s[1]};
+}
 
 }  // namespace
 
@@ -26,20 +28,23 @@ Tensor MaxPool2dImpl::forward(Tensor x) {
   return F::max_pool2d(x, pool_options(options.kernel, options.stride, options.padding));
 }
 std::string MaxPool2dImpl::extra_repr() const {
-  return "kernel_size=" + size_repr(options.kernel) + ", stride=" +
-         size_repr(resolved_stride(options.kernel, options.stride)) + ", padding=" + size_repr(options.padding) +
-         ", dilation=1, ceil_mode=False";
+  return "kernel_size=" + size_repr(options.kernel) +
+         ", stride=" + size_repr(resolved_stride(options.kernel, options.stride)) +
+         ", padding=" + size_repr(options.padding) + ", dilation=1, ceil_mode=False";
 }
 
 Tensor AvgPool2dImpl::forward(Tensor x) {
   return F::avg_pool2d(x, pool_options(options.kernel, options.stride, options.padding));
 }
 std::string AvgPool2dImpl::extra_repr() const {
-  return "kernel_size=" + size_repr(options.kernel) + ", stride=" +
-         size_repr(resolved_stride(options.kernel, options.stride)) + ", padding=" + size_repr(options.padding);
+  return "kernel_size=" + size_repr(options.kernel) +
+         ", stride=" + size_repr(resolved_stride(options.kernel, options.stride)) +
+         ", padding=" + size_repr(options.padding);
 }
 
-Tensor AdaptiveAvgPool2dImpl::forward(Tensor x) { return F::adaptive_avg_pool2d(x, output_size[0], output_size[1]); }
+Tensor AdaptiveAvgPool2dImpl::forward(Tensor x) {
+  return F::adaptive_avg_pool2d(x, output_size[0], output_size[1]);
+}
 std::string AdaptiveAvgPool2dImpl::extra_repr() const { return "output_size=" + size_repr(output_size); }
 
 }  // namespace nabla::nn

@@ -88,7 +88,8 @@ void dispatch(OpId id, const Tensor* in, int n, const Attrs& attrs, Tensor* out)
     for (int j = 0; j < def.num_outputs; ++j) out[j] = allocate(metas[j], device);
     kernel(in, n, out, attrs);
   }
-  if (def.vjp && GradMode::is_enabled() && any_requires_grad(in, n)) record_node(id, def, in, n, attrs, out, metas);
+  if (def.vjp && GradMode::is_enabled() && any_requires_grad(in, n))
+    record_node(id, def, in, n, attrs, out, metas);
 }
 
 Tensor& dispatch_inplace(OpId id, Tensor& self, std::initializer_list<Tensor> in_list, const Attrs& attrs) {
@@ -124,7 +125,8 @@ Tensor& dispatch_inplace(OpId id, Tensor& self, std::initializer_list<Tensor> in
   Tensor args[8];
   NABLA_CHECK(n <= 8, def.name, "_: too many inputs");
   for (int i = 0; i < n; ++i)
-    args[i] = grad && (def.save_inputs & (1u << i)) && in[i].shares_storage_with(self) ? in[i].clone() : in[i];
+    args[i] =
+        grad && (def.save_inputs & (1u << i)) && in[i].shares_storage_with(self) ? in[i].clone() : in[i];
   Tensor result;
   dispatch(id, args, n, attrs, &result);
   {

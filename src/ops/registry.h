@@ -50,7 +50,7 @@ struct VjpArgs {
   const Tensor* grad_outputs;  // one per output; zeros where no gradient arrived
   int num_outputs;
   const Attrs& attrs;
-  const bool* needs_grad;      // per input
+  const bool* needs_grad;  // per input
 };
 
 using InferFn = void (*)(const Tensor* in, int n, const Attrs& attrs, TensorMeta* out);
@@ -67,8 +67,8 @@ struct OpDef {
   uint32_t save_inputs = 0;   // bit i: the VJP reads input i
   uint32_t save_outputs = 0;  // bit j: the VJP reads output j
   InferFn infer = nullptr;
-  ViewFn view = nullptr;      // set for ops whose output aliases input 0
-  VjpFn vjp = nullptr;        // null: not differentiable
+  ViewFn view = nullptr;  // set for ops whose output aliases input 0
+  VjpFn vjp = nullptr;    // null: not differentiable
   KernelFn kernels[kNumDeviceTypes] = {};
 };
 

@@ -8,7 +8,6 @@
 namespace nabla::optim {
 namespace {
 
-
 // A plain function with __restrict parameters (lambda captures lose them), so the loop vectorises.
 template <typename T, bool kWeightDecay>
 void adagrad_range(T* __restrict p, const T* __restrict g, T* __restrict sum, int64_t begin, int64_t end,
@@ -33,7 +32,10 @@ void adagrad_kernel(T* p, const T* g, T* sum, int64_t n, double clr, double eps,
 
 Adagrad::Adagrad(const std::vector<ParamGroup>& groups, const AdagradOptions& d)
     : Optimizer("Adagrad",
-                GroupOptions{.lr = d.lr, .weight_decay = d.weight_decay, .eps = d.eps, .lr_decay = d.lr_decay,
+                GroupOptions{.lr = d.lr,
+                             .weight_decay = d.weight_decay,
+                             .eps = d.eps,
+                             .lr_decay = d.lr_decay,
                              .initial_accumulator_value = d.initial_accumulator_value},
                 {"lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps"}, {"sum"},
                 /*has_step=*/true) {

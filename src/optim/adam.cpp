@@ -10,14 +10,13 @@
 namespace nabla::optim {
 namespace {
 
-
 enum class Decay { kNone, kL2, kDecoupled };
 
 struct AdamScalars {
   double beta1, beta2, weight_decay, eps;
-  double step_size;           // lr / bias_correction1
+  double step_size;  // lr / bias_correction1
   double bias_correction2_sqrt;
-  double decay;               // AdamW: 1 - lr * weight_decay
+  double decay;  // AdamW: 1 - lr * weight_decay
 };
 
 /// The scalars of one step, rounded to T as PyTorch rounds a Python number for a float tensor op.
@@ -49,8 +48,9 @@ void adam_range(T* __restrict p, const T* __restrict g, T* __restrict m, T* __re
 
 template <typename T, Decay kDecay, bool kAmsgrad>
 void adam_kernel(T* p, const T* g, T* m, T* v, T* vmax, int64_t n, const AdamScalars& s) {
-  const AdamConsts<T> c{T(s.beta1), T(1 - s.beta1), T(s.beta2), T(1 - s.beta2), T(s.weight_decay), T(s.eps),
-                        T(-s.step_size), T(s.bias_correction2_sqrt), T(s.decay)};
+  const AdamConsts<T> c{T(s.beta1),        T(1 - s.beta1), T(s.beta2),      T(1 - s.beta2),
+                        T(s.weight_decay), T(s.eps),       T(-s.step_size), T(s.bias_correction2_sqrt),
+                        T(s.decay)};
   detail::for_each_chunk(n, [&](int64_t begin, int64_t end) {
     adam_range<T, kDecay, kAmsgrad>(p, g, m, v, vmax, begin, end, c);
   });
@@ -62,9 +62,14 @@ Adam::Adam(const std::vector<ParamGroup>& groups, const AdamOptions& d) : Adam(g
 
 Adam::Adam(const std::vector<ParamGroup>& groups, const AdamOptions& d, const char* name, bool decoupled)
     : Optimizer(name,
-                GroupOptions{.lr = d.lr, .weight_decay = d.weight_decay, .beta1 = d.betas.first,
-                             .beta2 = d.betas.second, .eps = d.eps, .amsgrad = d.amsgrad},
-                {"lr", "betas", "eps", "weight_decay", "amsgrad"}, {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"},
+                GroupOptions{.lr = d.lr,
+                             .weight_decay = d.weight_decay,
+                             .beta1 = d.betas.first,
+                             .beta2 = d.betas.second,
+                             .eps = d.eps,
+                             .amsgrad = d.amsgrad},
+                {"lr", "betas", "eps", "weight_decay", "amsgrad"},
+                {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"},
                 /*has_step=*/true),
       decoupled_(decoupled) {
   init_groups(groups);

@@ -36,9 +36,13 @@ class FusedParam {
   int64_t numel() const { return param_.numel(); }
   DType dtype() const { return param_.dtype(); }
   template <typename T>
-  T* param() const { return work_.data_ptr<T>(); }
+  T* param() const {
+    return work_.data_ptr<T>();
+  }
   template <typename T>
-  const T* grad() const { return grad_.data_ptr<T>(); }
+  const T* grad() const {
+    return grad_.data_ptr<T>();
+  }
   /// A zero-filled (or `fill`-filled) contiguous buffer shaped like the parameter, created once.
   Tensor& buffer(Tensor& slot, double fill = 0) const {
     if (!slot.defined()) slot = full(param_.shape(), fill, param_.dtype());

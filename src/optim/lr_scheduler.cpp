@@ -7,7 +7,8 @@
 
 namespace nabla::optim {
 
-LRScheduler::LRScheduler(Optimizer& optimizer, std::string name) : optimizer_(optimizer), name_(std::move(name)) {
+LRScheduler::LRScheduler(Optimizer& optimizer, std::string name)
+    : optimizer_(optimizer), name_(std::move(name)) {
   for (size_t g = 0; g < optimizer.num_param_groups(); ++g) base_lrs_.push_back(optimizer.get_lr(g));
 }
 
@@ -50,7 +51,8 @@ MultiStepLR::MultiStepLR(Optimizer& optimizer, const MultiStepLROptions& o)
 }
 
 std::vector<double> MultiStepLR::lrs_at_epoch() {
-  auto passed = std::upper_bound(o_.milestones.begin(), o_.milestones.end(), last_epoch_) - o_.milestones.begin();
+  auto passed =
+      std::upper_bound(o_.milestones.begin(), o_.milestones.end(), last_epoch_) - o_.milestones.begin();
   std::vector<double> lrs;
   for (double base : base_lrs_) lrs.push_back(base * std::pow(o_.gamma, double(passed)));
   return lrs;
@@ -82,7 +84,8 @@ std::vector<double> CosineAnnealingLR::lrs_at_epoch() {
   return lrs;
 }
 
-LinearLR::LinearLR(Optimizer& optimizer, const LinearLROptions& o) : LRScheduler(optimizer, "LinearLR"), o_(o) {
+LinearLR::LinearLR(Optimizer& optimizer, const LinearLROptions& o)
+    : LRScheduler(optimizer, "LinearLR"), o_(o) {
   NABLA_CHECK(o.start_factor > 0 && o.start_factor <= 1, "LinearLR: start_factor must be in (0, 1], got ",
               o.start_factor);
   NABLA_CHECK(o.end_factor >= 0 && o.end_factor <= 1, "LinearLR: end_factor must be in [0, 1], got ",

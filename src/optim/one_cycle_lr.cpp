@@ -25,7 +25,8 @@ OneCycleLR::OneCycleLR(Optimizer& optimizer, const OneCycleLROptions& o)
                 o.total_steps, ", epochs ", o.epochs, ", steps_per_epoch ", o.steps_per_epoch, ")");
     total_steps_ = o.epochs * o.steps_per_epoch;
   }
-  NABLA_CHECK(o.pct_start >= 0 && o.pct_start <= 1, "OneCycleLR: pct_start must be in [0, 1], got ", o.pct_start);
+  NABLA_CHECK(o.pct_start >= 0 && o.pct_start <= 1, "OneCycleLR: pct_start must be in [0, 1], got ",
+              o.pct_start);
   NABLA_CHECK(o.anneal_strategy == "cos" || o.anneal_strategy == "linear",
               "OneCycleLR: anneal_strategy must be \"cos\" or \"linear\", got \"", o.anneal_strategy, "\"");
   size_t groups = optimizer.num_param_groups();
@@ -37,8 +38,9 @@ OneCycleLR::OneCycleLR(Optimizer& optimizer, const OneCycleLROptions& o)
     min_lrs_.push_back(m / o.div_factor / o.final_div_factor);
   }
   if (o.cycle_momentum) {
-    NABLA_CHECK(optimizer.has_option("momentum") || optimizer.has_option("betas"), "OneCycleLR: ",
-                optimizer.name(), " has neither momentum nor betas; pass .cycle_momentum = false");
+    NABLA_CHECK(optimizer.has_option("momentum") || optimizer.has_option("betas"),
+                "OneCycleLR: ", optimizer.name(),
+                " has neither momentum nor betas; pass .cycle_momentum = false");
     use_beta1_ = optimizer.has_option("betas");
   }
   initial_step();
@@ -61,7 +63,8 @@ std::vector<double> OneCycleLR::lrs_at_epoch() {
   for (size_t g = 0; g < base_lrs_.size(); ++g) {
     lrs.push_back(first ? anneal(base_lrs_[g], max_lrs_[g], pct) : anneal(max_lrs_[g], min_lrs_[g], pct));
     if (!o_.cycle_momentum) continue;
-    double m = first ? anneal(o_.max_momentum, o_.base_momentum, pct) : anneal(o_.base_momentum, o_.max_momentum, pct);
+    double m = first ? anneal(o_.max_momentum, o_.base_momentum, pct)
+                     : anneal(o_.base_momentum, o_.max_momentum, pct);
     if (use_beta1_)
       optimizer_.options(g).beta1 = m;
     else

@@ -128,8 +128,8 @@ void Optimizer::zero_grad(bool set_to_none) {
 }
 
 const std::vector<Tensor>& Optimizer::params(size_t group) const {
-  NABLA_CHECK(group < params_.size(), name_, ": parameter group ", group, " does not exist (",
-              params_.size(), " groups)");
+  NABLA_CHECK(group < params_.size(), name_, ": parameter group ", group, " does not exist (", params_.size(),
+              " groups)");
   return params_[group];
 }
 
@@ -212,7 +212,8 @@ void Optimizer::load_state_dict(const OptimizerStateDict& d) {
   for (size_t g = 0; g < params_.size(); ++g) {
     const auto& saved = d.param_groups[g];
     NABLA_CHECK(saved.params.size() == params_[g].size(), where, "parameter group ", g, " has ",
-                saved.params.size(), " parameters in the state dict but ", params_[g].size(), " in the optimizer");
+                saved.params.size(), " parameters in the state dict but ", params_[g].size(),
+                " in the optimizer");
     options[g] = options_from_map(saved.options, g);
     state[g].resize(params_[g].size());
     for (size_t i = 0; i < saved.params.size(); ++i)
@@ -236,12 +237,15 @@ void Optimizer::load_state_dict(const OptimizerStateDict& d) {
         continue;
       }
       auto k = std::find(state_names_.begin(), state_names_.end(), key) - state_names_.begin();
-      NABLA_CHECK(k < static_cast<int64_t>(state_names_.size()), where, "unexpected state '", key, "' for parameter ",
-                  i, " (group ", g, "); ", name_, " keeps: ", has_step_ ? "step, " : "", join(state_names_));
+      NABLA_CHECK(k < static_cast<int64_t>(state_names_.size()), where, "unexpected state '", key,
+                  "' for parameter ", i, " (group ", g, "); ", name_, " keeps: ", has_step_ ? "step, " : "",
+                  join(state_names_));
       NABLA_CHECK(t.shape() == p.shape(), where, "state '", key, "' of parameter ", i, " (group ", g,
                   ") has shape ", t.shape(), " but the parameter has shape ", p.shape());
-      NABLA_CHECK(t.is_floating_point(), where, "state '", key, "' has dtype ", t.dtype(), ", expected floating");
-      s.buf[k] = t.to(p.dtype()).contiguous().clone();  // deep copy: the dict and the optimizer stay independent
+      NABLA_CHECK(t.is_floating_point(), where, "state '", key, "' has dtype ", t.dtype(),
+                  ", expected floating");
+      s.buf[k] =
+          t.to(p.dtype()).contiguous().clone();  // deep copy: the dict and the optimizer stay independent
       s.initialized = true;
     }
   }

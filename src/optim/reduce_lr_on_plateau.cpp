@@ -10,15 +10,16 @@ namespace nabla::optim {
 ReduceLROnPlateau::ReduceLROnPlateau(Optimizer& optimizer, const ReduceLROnPlateauOptions& o)
     : optimizer_(optimizer), o_(o) {
   NABLA_CHECK(o.factor < 1.0, "ReduceLROnPlateau: factor must be < 1, got ", o.factor);
-  NABLA_CHECK(o.mode == "min" || o.mode == "max", "ReduceLROnPlateau: mode must be \"min\" or \"max\", got \"",
-              o.mode, "\"");
+  NABLA_CHECK(o.mode == "min" || o.mode == "max",
+              "ReduceLROnPlateau: mode must be \"min\" or \"max\", got \"", o.mode, "\"");
   NABLA_CHECK(o.threshold_mode == "rel" || o.threshold_mode == "abs",
               "ReduceLROnPlateau: threshold_mode must be \"rel\" or \"abs\", got \"", o.threshold_mode, "\"");
   size_t groups = optimizer.num_param_groups();
-  NABLA_CHECK(o.min_lr.size() == 1 || o.min_lr.size() == groups, "ReduceLROnPlateau: min_lr has ", o.min_lr.size(),
-              " values; expected 1 or one per parameter group (", groups, ")");
+  NABLA_CHECK(o.min_lr.size() == 1 || o.min_lr.size() == groups, "ReduceLROnPlateau: min_lr has ",
+              o.min_lr.size(), " values; expected 1 or one per parameter group (", groups, ")");
   min_lrs_ = o.min_lr.size() == 1 ? std::vector<double>(groups, o.min_lr[0]) : o.min_lr;
-  best_ = o.mode == "min" ? std::numeric_limits<double>::infinity() : -std::numeric_limits<double>::infinity();
+  best_ =
+      o.mode == "min" ? std::numeric_limits<double>::infinity() : -std::numeric_limits<double>::infinity();
   for (size_t g = 0; g < groups; ++g) last_lr_.push_back(optimizer.get_lr(g));
 }
 
@@ -52,8 +53,12 @@ void ReduceLROnPlateau::step(double metric) {
 }
 
 SchedulerState ReduceLROnPlateau::state_dict() const {
-  return {.last_epoch = last_epoch_, .base_lrs = {}, .last_lrs = last_lr_, .best = best_,
-          .num_bad_epochs = num_bad_epochs_, .cooldown_counter = cooldown_counter_};
+  return {.last_epoch = last_epoch_,
+          .base_lrs = {},
+          .last_lrs = last_lr_,
+          .best = best_,
+          .num_bad_epochs = num_bad_epochs_,
+          .cooldown_counter = cooldown_counter_};
 }
 
 void ReduceLROnPlateau::load_state_dict(const SchedulerState& s) {

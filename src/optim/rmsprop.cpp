@@ -8,7 +8,6 @@
 namespace nabla::optim {
 namespace {
 
-
 struct RMSpropScalars {
   double lr, alpha, eps, weight_decay, momentum;
 };
@@ -57,8 +56,12 @@ void rmsprop_kernel(T* p, const T* g, T* sq, T* gavg, T* buf, int64_t n, const R
 
 RMSprop::RMSprop(const std::vector<ParamGroup>& groups, const RMSpropOptions& d)
     : Optimizer("RMSprop",
-                GroupOptions{.lr = d.lr, .weight_decay = d.weight_decay, .momentum = d.momentum, .eps = d.eps,
-                             .alpha = d.alpha, .centered = d.centered},
+                GroupOptions{.lr = d.lr,
+                             .weight_decay = d.weight_decay,
+                             .momentum = d.momentum,
+                             .eps = d.eps,
+                             .alpha = d.alpha,
+                             .centered = d.centered},
                 {"lr", "alpha", "eps", "weight_decay", "momentum", "centered"},
                 {"square_avg", "momentum_buffer", "grad_avg"}, /*has_step=*/true) {
   init_groups(groups);
@@ -95,7 +98,8 @@ void RMSprop::step() {
         detail::dispatch_bool(o.weight_decay != 0, [&]<bool kWd>() {
           detail::dispatch_bool(o.centered, [&]<bool kCentered>() {
             detail::dispatch_bool(momentum, [&]<bool kMom>() {
-              rmsprop_kernel<T, kWd, kCentered, kMom>(fp.param<T>(), fp.grad<T>(), sq, gavg, buf, fp.numel(), s);
+              rmsprop_kernel<T, kWd, kCentered, kMom>(fp.param<T>(), fp.grad<T>(), sq, gavg, buf, fp.numel(),
+                                                      s);
             });
           });
         });

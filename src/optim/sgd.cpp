@@ -39,8 +39,11 @@ void sgd_kernel(T* p, const T* g, T* buf, int64_t n, const SGDScalars& s) {
 
 SGD::SGD(const std::vector<ParamGroup>& groups, const SGDOptions& d)
     : Optimizer("SGD",
-                GroupOptions{.lr = d.lr, .weight_decay = d.weight_decay, .momentum = d.momentum,
-                             .dampening = d.dampening, .nesterov = d.nesterov},
+                GroupOptions{.lr = d.lr,
+                             .weight_decay = d.weight_decay,
+                             .momentum = d.momentum,
+                             .dampening = d.dampening,
+                             .nesterov = d.nesterov},
                 {"lr", "momentum", "dampening", "weight_decay", "nesterov"}, {"momentum_buffer"},
                 /*has_step=*/false) {
   init_groups(groups);
@@ -70,7 +73,8 @@ void SGD::step() {
       detail::dispatch_float(fp.dtype(), [&]<typename T>() {
         T* buf = momentum ? st.buf[0].data_ptr<T>() : nullptr;
         detail::dispatch_bool(o.weight_decay != 0, [&]<bool kWd>() {
-          if (!momentum) return sgd_kernel<T, kWd, false, false, false>(fp.param<T>(), fp.grad<T>(), buf, fp.numel(), s);
+          if (!momentum)
+            return sgd_kernel<T, kWd, false, false, false>(fp.param<T>(), fp.grad<T>(), buf, fp.numel(), s);
           detail::dispatch_bool(first, [&]<bool kFirst>() {
             detail::dispatch_bool(o.nesterov, [&]<bool kNesterov>() {
               sgd_kernel<T, kWd, true, kFirst, kNesterov>(fp.param<T>(), fp.grad<T>(), buf, fp.numel(), s);

@@ -34,8 +34,9 @@ void ProgressBar::draw(const std::string& suffix) {
   if (filled < kWidth) bar += '>', bar.append(kWidth - filled - 1, '.');
   double secs = elapsed();
   double eta = done > 0 ? secs * static_cast<double>(total_ - done) / static_cast<double>(done) : 0;
-  std::fprintf(stderr, "\r%s%s%lld/%lld [%s] %.0fs ETA %.0fs %s\033[K", label_.c_str(), label_.empty() ? "" : " ",
-               static_cast<long long>(done), static_cast<long long>(total_), bar.c_str(), secs, eta, suffix.c_str());
+  std::fprintf(stderr, "\r%s%s%lld/%lld [%s] %.0fs ETA %.0fs %s\033[K", label_.c_str(),
+               label_.empty() ? "" : " ", static_cast<long long>(done), static_cast<long long>(total_),
+               bar.c_str(), secs, eta, suffix.c_str());
   std::fflush(stderr);
 }
 

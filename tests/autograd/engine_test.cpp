@@ -116,7 +116,7 @@ TEST(Autograd, GradFunctionDoesNotTouchDotGrad) {
 
 TEST(Autograd, SecondDerivativeWithCreateGraph) {
   auto x = tensor({2.0}, kFloat64).set_requires_grad(true);
-  auto y = (x * x * x).sum();                                     // y = x^3
+  auto y = (x * x * x).sum();                                              // y = x^3
   auto dy = autograd::grad({y}, {x}, {}, true, /*create_graph=*/true)[0];  // 3x^2 = 12
   EXPECT_DOUBLE_EQ(dy.item<double>(), 12.0);
   ASSERT_TRUE(dy.requires_grad());
@@ -201,7 +201,9 @@ TEST(Autograd, BackwardOnTensorWithoutGradThrows) {
   }
 }
 
-TEST(Autograd, IntegerTensorsCannotRequireGrad) { EXPECT_THROW(tensor({1, 2}).set_requires_grad(true), Error); }
+TEST(Autograd, IntegerTensorsCannotRequireGrad) {
+  EXPECT_THROW(tensor({1, 2}).set_requires_grad(true), Error);
+}
 
 TEST(Autograd, GradcheckDetectsAWrongGradient) {
   // A hook that corrupts the gradient must be caught by gradcheck.

@@ -56,9 +56,11 @@ TEST(Print, DtypesAndIntegers) {
   // torch.tensor([-5, 10, 300])
   EXPECT_EQ(to_string(tensor({-5, 10, 300})), "tensor([ -5,  10, 300])");
   // torch.tensor([0.1, 0.25], dtype=torch.float64)
-  EXPECT_EQ(to_string(tensor({0.1, 0.25}, kFloat64)), torch_repr("tensor([0.1000, 0.2500], dtype=torch.float64)"));
+  EXPECT_EQ(to_string(tensor({0.1, 0.25}, kFloat64)),
+            torch_repr("tensor([0.1000, 0.2500], dtype=torch.float64)"));
   // torch.tensor([1.5, 2.25], dtype=torch.float16)
-  EXPECT_EQ(to_string(tensor({1.5f, 2.25f}).to(kFloat16)), torch_repr("tensor([1.5000, 2.2500], dtype=torch.float16)"));
+  EXPECT_EQ(to_string(tensor({1.5f, 2.25f}).to(kFloat16)),
+            torch_repr("tensor([1.5000, 2.2500], dtype=torch.float16)"));
 }
 
 TEST(Print, FloatNotation) {
@@ -142,8 +144,9 @@ TEST(Print, Summarised) {
       "\n"
       "        [[-23.,  14., -50.,  ...,   0.,  37., -27.],\n";
   EXPECT_EQ(s.substr(0, head.size()), head);
-  EXPECT_NE(s.find("  [ -2.,  35., -29.,  ...,  21., -43.,  -6.]],\n\n        ...,\n\n        [[ 38., -26.,  11.,"),
-            std::string::npos);
+  EXPECT_NE(
+      s.find("  [ -2.,  35., -29.,  ...,  21., -43.,  -6.]],\n\n        ...,\n\n        [[ 38., -26.,  11.,"),
+      std::string::npos);
   const std::string tail = "[-15.,  22., -42.,  ...,   8.,  45., -19.]]])";
   EXPECT_EQ(s.substr(s.size() - tail.size()), tail);
 }
@@ -153,7 +156,8 @@ TEST(Print, Autograd) {
   Tensor x = ones({2, 3}).set_requires_grad();
   EXPECT_EQ(to_string(x), "tensor([[1., 1., 1.],\n        [1., 1., 1.]], requires_grad=True)");
   // nabla names the node by its op (torch: grad_fn=<IndexSelectBackward0>)
-  EXPECT_EQ(to_string(index_select(x, 1, tensor({0}))), "tensor([[1.],\n        [1.]], grad_fn=<index_select>)");
+  EXPECT_EQ(to_string(index_select(x, 1, tensor({0}))),
+            "tensor([[1.],\n        [1.]], grad_fn=<index_select>)");
   EXPECT_EQ(to_string(x.detach()), "tensor([[1., 1., 1.],\n        [1., 1., 1.]])");
 }
 

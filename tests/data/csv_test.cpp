@@ -33,8 +33,12 @@ TEST(CSVDataset, HeaderLabelByNameSkipsTextColumns) {
 TEST(CSVDataset, NoHeaderIndexColumnsDelimiterRegression) {
   TempDir dir;
   write_text(dir / "r.tsv", "1;2;3.5\n4;5;6.25\n");
-  CSVDataset ds({.path = dir / "r.tsv", .has_header = false, .delimiter = ';', .label_column = 2,
-                 .feature_columns = {1, 0}, .regression = true});
+  CSVDataset ds({.path = dir / "r.tsv",
+                 .has_header = false,
+                 .delimiter = ';',
+                 .label_column = 2,
+                 .feature_columns = {1, 0},
+                 .regression = true});
   EXPECT_EQ(ds.features().to_vector<float>(), (std::vector<float>{2, 1, 5, 4}));
   EXPECT_EQ(ds.labels().dtype(), nabla::kFloat32);
   EXPECT_EQ(ds.labels().to_vector<float>(), (std::vector<float>{3.5f, 6.25f}));
@@ -62,8 +66,11 @@ TEST(CSVDataset, NonNumberReportsLineAndColumn) {
   expect_error([&] { CSVDataset({.path = dir / "nan.csv"}); },
                {dir / "nan.csv", "line 4", "column 'b'", "'abc' is not a number"});
   write_text(dir / "empty.csv", "a,b,y\n1,,0\n");
-  expect_error([&] { CSVDataset({.path = dir / "empty.csv", .feature_columns = {"a", "b"}}); },
-               {"line 2", "column 'b' is empty"});
+  expect_error(
+      [&] {
+        CSVDataset({.path = dir / "empty.csv", .feature_columns = {"a", "b"}});
+      },
+      {"line 2", "column 'b' is empty"});
   write_text(dir / "lab.csv", "a,y\n1,0\n2,x\n");
   expect_error([&] { CSVDataset({.path = dir / "lab.csv"}); }, {"line 3", "label column 'y'", "'x'"});
   write_text(dir / "q.csv", "a,y\n\"1,0\n");
@@ -72,7 +79,8 @@ TEST(CSVDataset, NonNumberReportsLineAndColumn) {
 
 TEST(CSVDataset, BadOptionsAndFiles) {
   TempDir dir;
-  expect_error([&] { CSVDataset({.path = dir / "missing.csv"}); }, {"CSVDataset", "cannot open", "missing.csv"});
+  expect_error([&] { CSVDataset({.path = dir / "missing.csv"}); },
+               {"CSVDataset", "cannot open", "missing.csv"});
   write_text(dir / "h.csv", "a,b\n");
   expect_error([&] { CSVDataset({.path = dir / "h.csv"}); }, {"no data rows"});
   write_text(dir / "c.csv", "a,b\n1,2\n");

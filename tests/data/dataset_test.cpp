@@ -20,15 +20,12 @@ TEST(Dataset, DefaultGetBatchStacksExamples) {
 }
 
 TEST(Dataset, CollateChecksShapesAndTargets) {
-  data::Example a{zeros({2}), zeros({})}, b{zeros({3}), zeros({})},
-      c{zeros({2}), Tensor()};
+  data::Example a{zeros({2}), zeros({})}, b{zeros({3}), zeros({})}, c{zeros({2}), Tensor()};
   try {
     data::collate({a, b});
     FAIL();
-  } catch (const Error &e) {
-    EXPECT_NE(
-        std::string(e.what()).find("collate: example 1 has data shape [3]"),
-        std::string::npos)
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("collate: example 1 has data shape [3]"), std::string::npos)
         << e.what();
   }
   EXPECT_THROW(data::collate({a, c}), Error);
@@ -58,11 +55,10 @@ TEST(TensorDataset, Errors) {
   try {
     data::TensorDataset(zeros({5, 3}), zeros({4}));
     FAIL();
-  } catch (const Error &e) {
-    EXPECT_NE(
-        std::string(e.what()).find("x and y disagree on the number of "
-                                   "examples: x [5, 3] has 5, y [4] has 4"),
-        std::string::npos)
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("x and y disagree on the number of "
+                                         "examples: x [5, 3] has 5, y [4] has 4"),
+              std::string::npos)
         << e.what();
   }
   data::TensorDataset ds(zeros({5, 3}));

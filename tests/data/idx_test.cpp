@@ -150,7 +150,8 @@ TEST(Idx, CorruptGzip) {
   Bytes bad_crc = ok;
   bad_crc[bad_crc.size() - 6] ^= 0xff;
   write_bytes(dir / "crc.gz", bad_crc);
-  expect_error([&] { read_idx(dir / "crc.gz"); }, {dir / "crc.gz", "corrupt gzip stream", "incorrect data check"});
+  expect_error([&] { read_idx(dir / "crc.gz"); },
+               {dir / "crc.gz", "corrupt gzip stream", "incorrect data check"});
   Bytes bad_block = ok;
   bad_block[10] = 0x07;  // deflate block type 3 is reserved
   write_bytes(dir / "block.gz", bad_block);

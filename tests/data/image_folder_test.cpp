@@ -18,7 +18,9 @@ using datasets::read_png;
 namespace fs = std::filesystem;
 
 namespace {
-std::string png_fixture(const std::string& name) { return std::string(NABLA_FIXTURE_DIR) + "/data/png/" + name; }
+std::string png_fixture(const std::string& name) {
+  return std::string(NABLA_FIXTURE_DIR) + "/data/png/" + name;
+}
 nabla::Tensor expected(const std::string& name) { return nabla::io::load_npy(png_fixture(name + ".npy")); }
 Bytes read_all(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
@@ -27,7 +29,8 @@ Bytes read_all(const std::string& path) {
 }  // namespace
 
 TEST(ReadPng, DecodesEveryVariantAsDocumented) {
-  for (const char* name : {"gray8", "rgb8", "rgba8", "gray_alpha", "palette", "palette_trns", "gray16", "gray1"}) {
+  for (const char* name :
+       {"gray8", "rgb8", "rgba8", "gray_alpha", "palette", "palette_trns", "gray16", "gray1"}) {
     SCOPED_TRACE(name);
     nabla::Tensor got = read_png(png_fixture(std::string(name) + ".png"));
     nabla::Tensor want = expected(name);
@@ -75,7 +78,8 @@ TEST(ImageFolder, ClassOrderAndFileOrderFollowTorchvision) {
   ASSERT_EQ(ds.size(), 5);
   std::vector<std::string> rel;
   for (const auto& s : ds.samples()) rel.push_back(fs::relative(s.path, dir.str()).string());
-  EXPECT_EQ(rel, (std::vector<std::string>{"Zebra/1.png", "cat/y.png", "cat/sub/z.png", "dog/A.PNG", "dog/b.png"}));
+  EXPECT_EQ(
+      rel, (std::vector<std::string>{"Zebra/1.png", "cat/y.png", "cat/sub/z.png", "dog/A.PNG", "dog/b.png"}));
   auto e = ds.get(2);
   EXPECT_EQ(e.target.item<int64_t>(), 1);
   EXPECT_TRUE(nabla::equal(e.data, expected("rgb8")));

@@ -23,7 +23,8 @@ void write_tiny_mnist(const TempDir& dir, bool train, int n_images = 3, int n_la
   for (size_t i = 0; i < pixels.size(); ++i) pixels[i] = static_cast<uint8_t>(i * 10);
   Bytes labels;
   for (int i = 0; i < n_labels; ++i) labels.push_back(static_cast<uint8_t>(4 + i));
-  Bytes img = idx_bytes(0x08, {uint32_t(n_images), 2, 3}, pixels), lbl = idx_bytes(0x08, {uint32_t(n_labels)}, labels);
+  Bytes img = idx_bytes(0x08, {uint32_t(n_images), 2, 3}, pixels),
+        lbl = idx_bytes(0x08, {uint32_t(n_labels)}, labels);
   std::string ext = gz ? ".gz" : "";
   write_bytes(dir / (split + "-images-idx3-ubyte" + ext), gz ? gzip_stored(img) : img);
   write_bytes(dir / (split + "-labels-idx1-ubyte" + ext), gz ? gzip_stored(lbl) : lbl);
@@ -71,7 +72,8 @@ TEST(MNIST, Errors) {
   expect_error([&] { datasets::MNIST(dir.str(), true); }, {"MNIST", "train-images-idx3-ubyte", dir.str()});
   write_tiny_mnist(dir, true, 3, 2);
   expect_error([&] { datasets::MNIST(dir.str(), true); },
-               {"MNIST", "count mismatch", "train-images-idx3-ubyte", "3 images", "train-labels-idx1-ubyte", "2 labels"});
+               {"MNIST", "count mismatch", "train-images-idx3-ubyte", "3 images", "train-labels-idx1-ubyte",
+                "2 labels"});
   write_tiny_mnist(dir, false);
   datasets::MNIST ok(dir.str(), false);
   expect_error([&] { ok.get(3); }, {"MNIST", "index 3", "size 3"});
@@ -97,7 +99,8 @@ TEST(FashionMNIST, MissingFilesNameTheDebianPackage) {
 class FashionMNISTReal : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!std::filesystem::exists(std::string(datasets::FashionMNIST::kDefaultRoot) + "/t10k-labels-idx1-ubyte.gz"))
+    if (!std::filesystem::exists(std::string(datasets::FashionMNIST::kDefaultRoot) +
+                                 "/t10k-labels-idx1-ubyte.gz"))
       GTEST_SKIP() << "Debian package dataset-fashion-mnist is not installed";
   }
   static int64_t isum(const Tensor& t) { return t.to(nabla::kInt64).sum().item<int64_t>(); }

@@ -1,11 +1,12 @@
 // Sequential, random and distributed samplers.
+#include "nabla/data/samplers.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <numeric>
 #include <set>
 
-#include "nabla/data/samplers.h"
 #include "nabla/error.h"
 
 using namespace nabla;
@@ -20,7 +21,7 @@ bool is_permutation_of_iota(std::vector<int64_t> v, int64_t n) {
   std::iota(ref.begin(), ref.end(), 0);
   return v == ref;
 }
-} // namespace
+}  // namespace
 
 TEST(Samplers, Sequential) {
   SequentialSampler s(5);
@@ -34,8 +35,8 @@ TEST(Samplers, RandomIsReproduciblePerEpoch) {
   EXPECT_TRUE(is_permutation_of_iota(a.indices(0), 100));
   EXPECT_EQ(a.indices(0), b.indices(0));
   EXPECT_EQ(a.indices(5), b.indices(5));
-  EXPECT_NE(a.indices(0), a.indices(1)); // a new permutation each epoch
-  EXPECT_NE(a.indices(0), c.indices(0)); // and per seed
+  EXPECT_NE(a.indices(0), a.indices(1));  // a new permutation each epoch
+  EXPECT_NE(a.indices(0), c.indices(0));  // and per seed
   a.set_epoch(5);
   EXPECT_EQ(a.indices(), b.indices(5));
   EXPECT_TRUE(RandomSampler(0, 1).indices(0).empty());
@@ -44,8 +45,7 @@ TEST(Samplers, RandomIsReproduciblePerEpoch) {
 TEST(Samplers, DistributedMatchesTorchWithoutShuffle) {
   // torch.utils.data.DistributedSampler(range(10), num_replicas=3, rank=r,
   // shuffle=False)
-  std::vector<std::vector<int64_t>> expect = {
-      {0, 3, 6, 9}, {1, 4, 7, 0}, {2, 5, 8, 1}};
+  std::vector<std::vector<int64_t>> expect = {{0, 3, 6, 9}, {1, 4, 7, 0}, {2, 5, 8, 1}};
   for (int r = 0; r < 3; ++r) {
     DistributedSampler s(10, 3, r, /*shuffle=*/false);
     EXPECT_EQ(s.size(), 4);
@@ -53,12 +53,9 @@ TEST(Samplers, DistributedMatchesTorchWithoutShuffle) {
   }
   // drop_last: 10 // 3 = 3 each, the tail (index 9) dropped.
   std::vector<std::vector<int64_t>> dropped = {{0, 3, 6}, {1, 4, 7}, {2, 5, 8}};
-  for (int r = 0; r < 3; ++r)
-    EXPECT_EQ(DistributedSampler(10, 3, r, false, 0, true).indices(0),
-              dropped[r]);
+  for (int r = 0; r < 3; ++r) EXPECT_EQ(DistributedSampler(10, 3, r, false, 0, true).indices(0), dropped[r]);
   // Fewer examples than replicas: padding wraps around several times.
-  EXPECT_EQ(DistributedSampler(2, 5, 4, false).indices(0),
-            (std::vector<int64_t>{0}));
+  EXPECT_EQ(DistributedSampler(2, 5, 4, false).indices(0), (std::vector<int64_t>{0}));
 }
 
 TEST(Samplers, DistributedPartitions) {
@@ -75,10 +72,8 @@ TEST(Samplers, DistributedPartitions) {
         all.insert(all.end(), mine.begin(), mine.end());
         seen.insert(mine.begin(), mine.end());
       }
-      EXPECT_EQ(static_cast<int64_t>(seen.size()), n)
-          << "union covers every index";
-      if (divisible)
-        EXPECT_EQ(static_cast<int64_t>(all.size()), n) << "ranks are disjoint";
+      EXPECT_EQ(static_cast<int64_t>(seen.size()), n) << "union covers every index";
+      if (divisible) EXPECT_EQ(static_cast<int64_t>(all.size()), n) << "ranks are disjoint";
     }
   }
   // Same epoch -> same order on every rank (so the shards fit together); epochs

@@ -100,7 +100,8 @@ void expect_error(F&& fn, std::initializer_list<std::string> parts) {
     ADD_FAILURE() << "expected a nabla::Error";
   } catch (const nabla::Error& e) {
     std::string msg = e.what();
-    for (const auto& p : parts) EXPECT_NE(msg.find(p), std::string::npos) << "message: " << msg << "\nmissing: " << p;
+    for (const auto& p : parts)
+      EXPECT_NE(msg.find(p), std::string::npos) << "message: " << msg << "\nmissing: " << p;
   }
 }
 

@@ -162,7 +162,11 @@ TEST(Transforms, Errors) {
   expect_error([] { ToTensor()(nabla::zeros({2})); }, {"ToTensor", "[2]"});
   expect_error([] { Normalize({0.5, 0.5}, {1.0})(nabla::zeros({2, 3, 3})); }, {"Normalize"});
   expect_error([] { Normalize({0.5, 0.5}, {1.0, 1.0})(nabla::zeros({3, 3, 3})); }, {"Normalize", "C = 3"});
-  expect_error([] { normalize(nabla::zeros({1, 3, 3}, nabla::kUInt8), {0.5}, {0.5}); }, {"Normalize", "uint8"});
+  expect_error(
+      [] {
+        normalize(nabla::zeros({1, 3, 3}, nabla::kUInt8), {0.5}, {0.5});
+      },
+      {"Normalize", "uint8"});
   expect_error([] { Normalize({0.5}, {0.0}); }, {"Normalize", "zero"});
   expect_error([] { RandomCrop(10, 1, 0)(nabla::zeros({1, 6, 6})); }, {"RandomCrop", "10 x 10", "8 x 8"});
   expect_error([] { Resize(3, 3)(nabla::zeros({2, 2}, nabla::kInt64)); }, {"Resize", "int64"});
@@ -178,9 +182,11 @@ TEST(Transforms, DataLoaderAugmentationIndependentOfWorkers) {
   Tensor y = nabla::arange(0, 40);
   auto run = [&](int workers) {
     Compose aug(RandomCrop(6, 2), RandomHorizontalFlip(0.5), RandomRotation(10.0));
-    nabla::data::DataLoader loader(nabla::data::TensorDataset(x, y),
-                                   {.batch_size = 8, .shuffle = true, .num_workers = workers, .seed = 3,
-                                    .transform = batch_transform(aug)});
+    nabla::data::DataLoader loader(nabla::data::TensorDataset(x, y), {.batch_size = 8,
+                                                                      .shuffle = true,
+                                                                      .num_workers = workers,
+                                                                      .seed = 3,
+                                                                      .transform = batch_transform(aug)});
     std::vector<Tensor> out;
     for (auto& b : loader) out.push_back(b.data);
     return out;

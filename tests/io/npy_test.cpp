@@ -1,11 +1,12 @@
 // .npy reading/writing, including files made by NumPy (fixtures) and crafted bad files.
+#include "nabla/io/npy.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdio>
 #include <fstream>
 
 #include "nabla/io/atomic_file.h"
-#include "nabla/io/npy.h"
 #include "nabla/nabla.h"
 
 namespace nabla::io {
@@ -65,11 +66,13 @@ TEST(Npy, RejectsBadFilesWithClearErrors) {
   expect_error("hello world, not numpy", "magic");
   expect_error(header("{'descr': '|O', 'fortran_order': False, 'shape': (1,), }") + "xxxxxxxx", "pickle");
   expect_error(header("{'descr': '<f4', 'fortran_order': False, 'shape': (4,), }") + "abc", "truncated");
-  expect_error(header("{'descr': '<f4', 'fortran_order': False, 'shape': (2147483648, 2147483648, 2147483648), }"),
-               "overflow");
+  expect_error(
+      header("{'descr': '<f4', 'fortran_order': False, 'shape': (2147483648, 2147483648, 2147483648), }"),
+      "overflow");
   expect_error(header("{'descr': '<f4', 'fortran_order': False, 'shape': (2147483648, 2), }"), "truncated");
   expect_error(header("{'descr': '<f4', 'shape': (1,), }"), "keys");
-  expect_error(header("{'descr': '<f4', 'fortran_order': False, 'shape': (1,), 'evil': __import__('os'), }"), "key");
+  expect_error(header("{'descr': '<f4', 'fortran_order': False, 'shape': (1,), 'evil': __import__('os'), }"),
+               "key");
   expect_error(header("{'descr': '<c8', 'fortran_order': False, 'shape': (1,), }"), "unsupported");
   std::string big = "\x93NUMPY";
   big += '\x02';

@@ -92,7 +92,8 @@ TEST(Init, Orthogonal) {
     auto m = w.view({shape[0], -1});
     int64_t r = m.size(0), c = m.size(1);
     auto g = r >= c ? nabla::matmul(m.t(), m) : nabla::matmul(m, m.t());
-    EXPECT_TRUE(nabla::allclose(g, nabla::eye(std::min(r, c), -1, nabla::kFloat64) * 2.25, 1e-9, 1e-9)) << shape;
+    EXPECT_TRUE(nabla::allclose(g, nabla::eye(std::min(r, c), -1, nabla::kFloat64) * 2.25, 1e-9, 1e-9))
+        << shape;
   }
 }
 

@@ -14,8 +14,12 @@ using nabla::Tensor;
 namespace nn = nabla::nn;
 
 std::string dir(const std::string& c) { return std::string(NABLA_FIXTURE_DIR) + "/nn/layers/" + c + "/"; }
-Tensor load(const std::string& c, const std::string& name) { return nabla::io::load_npy(dir(c) + name + ".npy"); }
-bool has(const std::string& c, const std::string& name) { return std::ifstream(dir(c) + name + ".npy").good(); }
+Tensor load(const std::string& c, const std::string& name) {
+  return nabla::io::load_npy(dir(c) + name + ".npy");
+}
+bool has(const std::string& c, const std::string& name) {
+  return std::ifstream(dir(c) + name + ".npy").good();
+}
 
 void expect_close(const Tensor& got, const Tensor& want, const std::string& what, double tol = 1e-5) {
   ASSERT_TRUE(got.defined()) << what << " is undefined";
@@ -43,7 +47,8 @@ void check_case(const std::string& c, nn::Module& m, int num_inputs, Fwd fwd) {
   expect_close(y, load(c, "y"), c + ": y");
   (y * load(c, "gy")).sum().backward();
   for (int i = 0; i < num_inputs; ++i)
-    if (has(c, "gx" + std::to_string(i))) expect_close(xs[i].grad(), load(c, "gx" + std::to_string(i)), c + ": gx");
+    if (has(c, "gx" + std::to_string(i)))
+      expect_close(xs[i].grad(), load(c, "gx" + std::to_string(i)), c + ": gx");
   if (has(c, "gw")) expect_close(m.named_parameters().at("weight").grad(), load(c, "gw"), c + ": gw");
   if (has(c, "gb")) expect_close(m.named_parameters().at("bias").grad(), load(c, "gb"), c + ": gb");
 }
@@ -58,17 +63,28 @@ TEST(Layers, Bilinear) {
   nn::Bilinear b(4, 3, 2);
   check_case("bilinear", *b, 2, [&](const std::vector<Tensor>& x) { return b(x[0], x[1]); });
 }
-TEST(Layers, Conv1d) { check_single("conv1d", nn::Conv1d({.in = 3, .out = 4, .kernel = 3, .stride = 2, .padding = 1})); }
+TEST(Layers, Conv1d) {
+  check_single("conv1d", nn::Conv1d({.in = 3, .out = 4, .kernel = 3, .stride = 2, .padding = 1}));
+}
 TEST(Layers, Conv2d) {
-  check_single("conv2d", nn::Conv2d({.in = 3, .out = 4, .kernel = {3, 2}, .stride = {2, 1}, .padding = {1, 0},
-                                     .dilation = {1, 2}}));
-  check_single("conv2d_groups", nn::Conv2d({.in = 4, .out = 6, .kernel = 3, .padding = 1, .groups = 2, .bias = false}));
+  check_single(
+      "conv2d",
+      nn::Conv2d(
+          {.in = 3, .out = 4, .kernel = {3, 2}, .stride = {2, 1}, .padding = {1, 0}, .dilation = {1, 2}}));
+  check_single("conv2d_groups",
+               nn::Conv2d({.in = 4, .out = 6, .kernel = 3, .padding = 1, .groups = 2, .bias = false}));
 }
 TEST(Layers, ConvTranspose2d) {
-  check_single("conv_transpose2d",
-               nn::ConvTranspose2d({.in = 3, .out = 4, .kernel = 3, .stride = 2, .padding = 1, .output_padding = 1}));
-  check_single("conv_transpose2d_groups", nn::ConvTranspose2d({.in = 4, .out = 6, .kernel = {2, 3}, .stride = {1, 2},
-                                                               .padding = {0, 1}, .groups = 2, .dilation = {2, 1}}));
+  check_single(
+      "conv_transpose2d",
+      nn::ConvTranspose2d({.in = 3, .out = 4, .kernel = 3, .stride = 2, .padding = 1, .output_padding = 1}));
+  check_single("conv_transpose2d_groups", nn::ConvTranspose2d({.in = 4,
+                                                               .out = 6,
+                                                               .kernel = {2, 3},
+                                                               .stride = {1, 2},
+                                                               .padding = {0, 1},
+                                                               .groups = 2,
+                                                               .dilation = {2, 1}}));
 }
 TEST(Layers, Pools) {
   check_single("max_pool2d", nn::MaxPool2d(2));
@@ -91,7 +107,9 @@ TEST(Layers, ConvTranspose2dGradcheck) {
   o.padding[0] = 1;
   o.output_padding[1] = 1;
   EXPECT_TRUE(nabla::autograd::gradcheck(
-      [&](const std::vector<Tensor>& in) { return std::vector<Tensor>{nabla::conv_transpose2d(in[0], in[1], in[2], o)}; },
+      [&](const std::vector<Tensor>& in) {
+        return std::vector<Tensor>{nabla::conv_transpose2d(in[0], in[1], in[2], o)};
+      },
       {x, w, b}));
 }
 
@@ -101,7 +119,8 @@ TEST(Layers, ConvTranspose2dErrors) {
     nabla::conv_transpose2d(nabla::randn({1, 5, 4, 4}), w);
     FAIL();
   } catch (const nabla::Error& e) {
-    EXPECT_NE(std::string(e.what()).find("conv_transpose2d: input [1, 5, 4, 4] has 5 channels"), std::string::npos)
+    EXPECT_NE(std::string(e.what()).find("conv_transpose2d: input [1, 5, 4, 4] has 5 channels"),
+              std::string::npos)
         << e.what();
   }
   nabla::ConvTranspose2dOptions o;
@@ -138,8 +157,8 @@ TEST(Layers, DropoutStatistics) {
   auto y = drop(x);
   double kept = (y != nabla::scalar_tensor(0.0)).to(nabla::kFloat64).mean().item<double>();
   EXPECT_NEAR(kept, 0.7, 0.005);
-  EXPECT_NEAR(y.mean().item<double>(), 1.0, 0.01);                   // unbiased
-  EXPECT_NEAR(y.max().item<double>(), 1.0 / 0.7, 1e-6);              // survivors scaled by 1/(1-p)
+  EXPECT_NEAR(y.mean().item<double>(), 1.0, 0.01);       // unbiased
+  EXPECT_NEAR(y.max().item<double>(), 1.0 / 0.7, 1e-6);  // survivors scaled by 1/(1-p)
   drop->eval();
   EXPECT_TRUE(nabla::equal(drop(x), x));
   EXPECT_THROW(nn::Dropout(1.5), nabla::Error);

@@ -25,7 +25,8 @@ TEST(LossModules, AgreeWithTheFunctionalForm) {
   auto logits = randn({6, 4}), labels = tensor<int64_t>({0, 3, 2, -100, 1, 1});
   auto w = tensor<float>({0.5f, 1.f, 2.f, 1.5f});
   nn::CrossEntropyLoss ce({.weight = w, .label_smoothing = 0.1});
-  EXPECT_TRUE(allclose(ce(logits, labels), F::cross_entropy(logits, labels, {.weight = w, .label_smoothing = 0.1})));
+  EXPECT_TRUE(
+      allclose(ce(logits, labels), F::cross_entropy(logits, labels, {.weight = w, .label_smoothing = 0.1})));
   nn::NLLLoss nll({.weight = w, .reduction = "sum"});
   auto lp = log_softmax(logits, 1);
   EXPECT_TRUE(allclose(nll(lp, labels), F::nll_loss(lp, labels, {.weight = w, .reduction = "sum"})));
@@ -57,13 +58,17 @@ TEST(LossModules, ErrorsNameTheLossAndBothShapes) {
   nn::CrossEntropyLoss criterion;
   EXPECT_ERROR_HAS(criterion(zeros({32, 10}), zeros({16}, kInt64)),
                    "CrossEntropyLoss: input [32, 10] and target [16] disagree on the batch size");
-  EXPECT_ERROR_HAS(nn::NLLLoss()(zeros({4, 3}), tensor<int64_t>({0, 1, 2, 7})), "NLLLoss: target 7 is out of bounds");
-  EXPECT_ERROR_HAS(nn::MSELoss()(zeros({8, 1}), zeros({8})), "MSELoss: input [8, 1] and target [8] must have the same shape");
+  EXPECT_ERROR_HAS(nn::NLLLoss()(zeros({4, 3}), tensor<int64_t>({0, 1, 2, 7})),
+                   "NLLLoss: target 7 is out of bounds");
+  EXPECT_ERROR_HAS(nn::MSELoss()(zeros({8, 1}), zeros({8})),
+                   "MSELoss: input [8, 1] and target [8] must have the same shape");
   EXPECT_ERROR_HAS(nn::L1Loss({.reduction = "avg"})(zeros({2}), zeros({2})),
                    "L1Loss: reduction must be one of \"none\", \"mean\", \"sum\"; got \"avg\"");
   EXPECT_ERROR_HAS(nn::BCELoss()(full({2}, 2.0), zeros({2})), "BCELoss: all elements of input");
-  EXPECT_ERROR_HAS(nn::BCEWithLogitsLoss()(zeros({2, 3}), zeros({3})), "BCEWithLogitsLoss: input [2, 3] and target [3]");
-  EXPECT_ERROR_HAS(nn::KLDivLoss()(zeros({2, 3}), zeros({2, 2})), "KLDivLoss: input [2, 3] and target [2, 2]");
+  EXPECT_ERROR_HAS(nn::BCEWithLogitsLoss()(zeros({2, 3}), zeros({3})),
+                   "BCEWithLogitsLoss: input [2, 3] and target [3]");
+  EXPECT_ERROR_HAS(nn::KLDivLoss()(zeros({2, 3}), zeros({2, 2})),
+                   "KLDivLoss: input [2, 3] and target [2, 2]");
   EXPECT_ERROR_HAS(nn::SmoothL1Loss({.beta = -2})(zeros({2}), zeros({2})), "SmoothL1Loss: beta must be >= 0");
 }
 

@@ -16,9 +16,15 @@ namespace nn = nabla::nn;
 // Exactly the program (README spelling).
 struct SimpleNet : nabla::nn::Module {
   nabla::nn::Linear fc1{784, 64}, fc2{64, 64}, fc3{64, 10};
-  SimpleNet() { register_module("fc1", fc1); register_module("fc2", fc2); register_module("fc3", fc3); }
+  SimpleNet() {
+    register_module("fc1", fc1);
+    register_module("fc2", fc2);
+    register_module("fc3", fc3);
+  }
   nabla::Tensor forward(nabla::Tensor x) {
-    x = nabla::F::relu(fc1(x)); x = nabla::F::relu(fc2(x)); return fc3(x);
+    x = nabla::F::relu(fc1(x));
+    x = nabla::F::relu(fc2(x));
+    return fc3(x);
   }
 };
 
@@ -72,7 +78,8 @@ TEST(Module, SimpleNetTrains) {
 
 TEST(Module, NamedParametersAndTraversal) {
   SimpleNet model;
-  std::vector<std::string> want = {"fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias", "fc3.weight", "fc3.bias"};
+  std::vector<std::string> want = {"fc1.weight", "fc1.bias",   "fc2.weight",
+                                   "fc2.bias",   "fc3.weight", "fc3.bias"};
   EXPECT_EQ(model.named_parameters().keys(), want);
   EXPECT_EQ(model.parameters().size(), 6u);
   EXPECT_EQ(model.parameters(false).size(), 0u);
@@ -94,16 +101,28 @@ TEST(Module, PrintsLikePyTorch) {
   os << model;
   EXPECT_EQ(os.str(), want[0]);
 
-  nn::Sequential cnn{nn::Conv2d({.in = 1, .out = 32, .kernel = 3, .padding = 1}), nn::ReLU(), nn::MaxPool2d(2),
-                     nn::Conv2d({.in = 32, .out = 64, .kernel = 3, .bias = false}), nn::LeakyReLU(), nn::AvgPool2d(2),
-                     nn::AdaptiveAvgPool2d(1), nn::Flatten(),
-                     nn::Sequential(nn::Linear(64, 128), nn::GELU(), nn::Dropout(0.2)), nn::Linear(128, 10, false),
+  nn::Sequential cnn{nn::Conv2d({.in = 1, .out = 32, .kernel = 3, .padding = 1}),
+                     nn::ReLU(),
+                     nn::MaxPool2d(2),
+                     nn::Conv2d({.in = 32, .out = 64, .kernel = 3, .bias = false}),
+                     nn::LeakyReLU(),
+                     nn::AvgPool2d(2),
+                     nn::AdaptiveAvgPool2d(1),
+                     nn::Flatten(),
+                     nn::Sequential(nn::Linear(64, 128), nn::GELU(), nn::Dropout(0.2)),
+                     nn::Linear(128, 10, false),
                      nn::LogSoftmax(1)};
   EXPECT_EQ(cnn->repr(), want[1]);
 
-  nn::ModuleList layers{nn::Conv1d(3, 4, 3), nn::ConvTranspose2d({.in = 4, .out = 2, .kernel = 3, .stride = 2,
-                                                                   .output_padding = 1}),
-                        nn::SiLU(), nn::Sigmoid(), nn::Tanh(), nn::Softmax(-1), nn::Identity(), nn::Bilinear(2, 3, 4)};
+  nn::ModuleList layers{
+      nn::Conv1d(3, 4, 3),
+      nn::ConvTranspose2d({.in = 4, .out = 2, .kernel = 3, .stride = 2, .output_padding = 1}),
+      nn::SiLU(),
+      nn::Sigmoid(),
+      nn::Tanh(),
+      nn::Softmax(-1),
+      nn::Identity(),
+      nn::Bilinear(2, 3, 4)};
   nn::ModuleDict misc;
   misc->insert("emb", nn::Embedding({.num = 10, .dim = 3, .padding_idx = 0}));
   misc->insert("layers", layers);
@@ -143,8 +162,10 @@ TEST(Module, StrictLoadListsEveryProblemAndChangesNothing) {
   EXPECT_TRUE(contains(msg, "Error(s) in loading state_dict for SimpleNet")) << msg;
   EXPECT_TRUE(contains(msg, "Missing key(s) in state_dict: \"fc3.weight\", \"fc3.bias\".")) << msg;
   EXPECT_TRUE(contains(msg, "Unexpected key(s) in state_dict: \"fc4.weight\".")) << msg;
-  EXPECT_TRUE(contains(msg, "size mismatch for fc1.weight: copying a param with shape [64, 785] from checkpoint, "
-                            "the shape in current model is [64, 784].")) << msg;
+  EXPECT_TRUE(contains(msg,
+                       "size mismatch for fc1.weight: copying a param with shape [64, 785] from checkpoint, "
+                       "the shape in current model is [64, 784]."))
+      << msg;
   EXPECT_TRUE(contains(msg, "size mismatch for fc2.bias")) << msg;
   size_t i = 0;
   for (auto& [k, v] : model.state_dict()) EXPECT_TRUE(nabla::equal(v, saved[i++])) << k << " changed";
@@ -244,7 +265,8 @@ TEST(Module, RegistrationErrors) {
   struct M : nn::Module {};
   M m;
   m.register_parameter("w", nabla::zeros({2}));
-  EXPECT_TRUE(contains(what_of([&] { m.register_parameter("w", nabla::zeros({2})); }), "'w': the name is already taken"));
+  EXPECT_TRUE(contains(what_of([&] { m.register_parameter("w", nabla::zeros({2})); }),
+                       "'w': the name is already taken"));
   EXPECT_THROW(m.register_buffer("a.b", nabla::zeros({2})), nabla::Error);
   EXPECT_THROW(m.register_parameter("", nabla::zeros({2})), nabla::Error);
   auto leaf = nabla::zeros({2}).set_requires_grad(true);
@@ -255,7 +277,8 @@ TEST(Module, RegistrationErrors) {
   EXPECT_EQ(m.parameters().size(), 1u);
   EXPECT_EQ(m.buffers().size(), 2u);
   EXPECT_EQ(m.state_dict().keys(), (std::vector<std::string>{"w", "stats"}));
-  EXPECT_TRUE(contains(what_of([&] { m(nabla::zeros({1})); }), "M: this module has no single-tensor forward"));
+  EXPECT_TRUE(
+      contains(what_of([&] { m(nabla::zeros({1})); }), "M: this module has no single-tensor forward"));
 }
 
 TEST(Module, SequentialErrorNamesTheLayer) {

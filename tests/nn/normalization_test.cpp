@@ -33,7 +33,8 @@ void check_bn_module(const std::string& c, BN bn, bool affine = true) {
     bn->bias.copy_(fx(c, "in5"));
   }
   for (int k = 0; k < 3; ++k)
-    EXPECT_TRUE(tensors_close(bn(fx(c, "in" + std::to_string(k))), fx(c, "out" + std::to_string(k)), 1e-5, 1e-5))
+    EXPECT_TRUE(
+        tensors_close(bn(fx(c, "in" + std::to_string(k))), fx(c, "out" + std::to_string(k)), 1e-5, 1e-5))
         << c << " step " << k;
   EXPECT_EQ(bn->num_batches_tracked.template item<int64_t>(), 3);
   EXPECT_TRUE(tensors_close(bn->running_mean, fx(c, "out3"), 1e-5, 1e-6)) << c;
@@ -47,7 +48,8 @@ TEST(BatchNorm, ModulesMatchPyTorchOverThreeStepsAndEval) {
   check_bn_module("bn2d_train3_eval", nn::BatchNorm2d(3));
   check_bn_module("bn1d_train3_eval", nn::BatchNorm1d(4));
   check_bn_module("bn1d_3d_train3_eval", nn::BatchNorm1d(3));
-  check_bn_module("bn2d_momentum03_eps1e3", nn::BatchNorm2d({.num_features = 2, .eps = 1e-3, .momentum = 0.3}));
+  check_bn_module("bn2d_momentum03_eps1e3",
+                  nn::BatchNorm2d({.num_features = 2, .eps = 1e-3, .momentum = 0.3}));
   check_bn_module("bn2d_no_affine", nn::BatchNorm2d({.num_features = 3, .affine = false}), false);
   check_bn_module("bn2d_cumulative", nn::BatchNorm2d({.num_features = 3, .momentum = std::nullopt}));
 }
@@ -91,7 +93,8 @@ TEST(BatchNorm, StateDictBuffersAndClone) {
   nn::BatchNorm2d bn(4);
   std::vector<std::string> keys;
   for (auto& [k, v] : bn->state_dict()) keys.push_back(k);
-  EXPECT_EQ(keys, (std::vector<std::string>{"weight", "bias", "running_mean", "running_var", "num_batches_tracked"}));
+  EXPECT_EQ(keys, (std::vector<std::string>{"weight", "bias", "running_mean", "running_var",
+                                            "num_batches_tracked"}));
   EXPECT_EQ(bn->parameters().size(), 2u);
   EXPECT_EQ(bn->num_batches_tracked.dtype(), kInt64);
   bn(randn({3, 4, 2, 2}));
@@ -122,13 +125,17 @@ TEST(BatchNorm, RunsInFloat64AfterTo) {
 TEST(BatchNorm, ErrorsNameTheLayerAndShape) {
   nn::BatchNorm2d bn(32);
   EXPECT_ERROR_HAS(bn(randn({8, 32})), "BatchNorm2d: expected a 4-d [N, C, H, W] input, got shape [8, 32]");
-  EXPECT_ERROR_HAS(bn(randn({8, 16, 4, 4})), "BatchNorm2d: expected 32 channels (num_features) in dim 1, got input of shape [8, 16, 4, 4]");
-  EXPECT_ERROR_HAS(bn(randn({1, 32, 1, 1})), "BatchNorm2d: expected more than 1 value per channel when training");
+  EXPECT_ERROR_HAS(
+      bn(randn({8, 16, 4, 4})),
+      "BatchNorm2d: expected 32 channels (num_features) in dim 1, got input of shape [8, 16, 4, 4]");
+  EXPECT_ERROR_HAS(bn(randn({1, 32, 1, 1})),
+                   "BatchNorm2d: expected more than 1 value per channel when training");
   nn::BatchNorm1d b1(4);
   EXPECT_ERROR_HAS(b1(randn({2, 4, 3, 3})), "BatchNorm1d: expected a 2-d [N, C] or 3-d [N, C, L] input");
   EXPECT_ERROR_HAS(nn::BatchNorm1d(0), "BatchNorm1d: num_features must be positive");
   EXPECT_ERROR_HAS(nn::LayerNorm(8)(randn({2, 4})), "LayerNorm: expected an input whose last dims are [8]");
-  EXPECT_ERROR_HAS(nn::GroupNorm(4, 6), "GroupNorm: num_channels (6) must be a positive multiple of num_groups (4)");
+  EXPECT_ERROR_HAS(nn::GroupNorm(4, 6),
+                   "GroupNorm: num_channels (6) must be a positive multiple of num_groups (4)");
   EXPECT_ERROR_HAS(nn::GroupNorm(2, 6)(randn({2, 4, 3})), "GroupNorm: expected an input of shape [N, 6, *]");
 }
 
@@ -151,10 +158,11 @@ TEST(LayerNormGroupNorm, ModulesMatchPyTorch) {
   }
   nn::LayerNorm plain({.normalized_shape = {5}, .elementwise_affine = false});
   EXPECT_TRUE(plain->parameters().empty());
-  EXPECT_TRUE(tensors_close(plain(fx("layer_norm_no_affine", "in0")), fx("layer_norm_no_affine", "out0"), 1e-5, 1e-5));
-  nn::GroupNorm gn4({.num_groups = 4, .num_channels = 4, .affine = false});
-  EXPECT_TRUE(tensors_close(gn4(fx("group_norm_instance_no_affine", "in0")), fx("group_norm_instance_no_affine", "out0"),
+  EXPECT_TRUE(tensors_close(plain(fx("layer_norm_no_affine", "in0")), fx("layer_norm_no_affine", "out0"),
                             1e-5, 1e-5));
+  nn::GroupNorm gn4({.num_groups = 4, .num_channels = 4, .affine = false});
+  EXPECT_TRUE(tensors_close(gn4(fx("group_norm_instance_no_affine", "in0")),
+                            fx("group_norm_instance_no_affine", "out0"), 1e-5, 1e-5));
 }
 
 }  // namespace

@@ -18,32 +18,57 @@ std::string error_of(const std::function<void()>& f) {
 bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
 TEST(Conv, ErrorMessages) {
-  EXPECT_EQ(error_of([] { conv2d(zeros({2, 3, 28, 28}), zeros({32, 1, 3, 3})); }),
+  EXPECT_EQ(error_of([] {
+              conv2d(zeros({2, 3, 28, 28}), zeros({32, 1, 3, 3}));
+            }),
             "conv2d: input has 3 channels but weight [32, 1, 3, 3] expects 1 (groups=1)");
-  EXPECT_EQ(error_of([] { conv2d(zeros({1, 1, 2, 2}), zeros({1, 1, 3, 3})); }),
-            "conv2d: input [1, 1, 2, 2] is too small for weight [1, 1, 3, 3] with stride [1, 1], padding [0, 0], "
-            "dilation [1, 1] (output size 0x0)");
-  EXPECT_TRUE(contains(error_of([] { conv2d(zeros({1, 4, 5, 5}), zeros({3, 2, 3, 3}), {}, {.groups = 2}); }),
+  EXPECT_EQ(
+      error_of([] {
+        conv2d(zeros({1, 1, 2, 2}), zeros({1, 1, 3, 3}));
+      }),
+      "conv2d: input [1, 1, 2, 2] is too small for weight [1, 1, 3, 3] with stride [1, 1], padding [0, 0], "
+      "dilation [1, 1] (output size 0x0)");
+  EXPECT_TRUE(contains(error_of([] {
+                         conv2d(zeros({1, 4, 5, 5}), zeros({3, 2, 3, 3}), {}, {.groups = 2});
+                       }),
                        "conv2d: weight [3, 2, 3, 3] has 3 output channels, not divisible by groups=2"));
-  EXPECT_TRUE(contains(error_of([] { conv2d(zeros({1, 2, 5, 5}), zeros({3, 2, 3, 3}), zeros({4})); }),
+  EXPECT_TRUE(contains(error_of([] {
+                         conv2d(zeros({1, 2, 5, 5}), zeros({3, 2, 3, 3}), zeros({4}));
+                       }),
                        "conv2d: bias of shape [4] does not match weight [3, 2, 3, 3]"));
-  EXPECT_TRUE(contains(error_of([] { conv2d(zeros({1, 2, 5, 5}), zeros({3, 2, 3, 3}), {}, {.stride = {0, 1}}); }),
+  EXPECT_TRUE(contains(error_of([] {
+                         conv2d(zeros({1, 2, 5, 5}), zeros({3, 2, 3, 3}), {}, {.stride = {0, 1}});
+                       }),
                        "conv2d: stride must be positive, got [0, 1]"));
-  EXPECT_TRUE(contains(error_of([] { conv2d(zeros({2, 5, 5}, kInt64), zeros({3, 2, 3, 3}, kInt64)); }),
+  EXPECT_TRUE(contains(error_of([] {
+                         conv2d(zeros({2, 5, 5}, kInt64), zeros({3, 2, 3, 3}, kInt64));
+                       }),
                        "conv2d: expected a floating-point input"));
-  EXPECT_TRUE(contains(error_of([] { conv2d(zeros({5, 5}), zeros({3, 2, 3, 3})); }), "conv2d: expected a 4-d input"));
-  EXPECT_EQ(error_of([] { max_pool2d(zeros({1, 1, 2, 2}), {.kernel = {3, 3}}); }),
-            "max_pool2d: input [1, 1, 2, 2] is too small for kernel [3, 3] with stride [3, 3] and padding [0, 0] "
-            "(output size 0x0)");
-  EXPECT_TRUE(contains(error_of([] { avg_pool2d(zeros({1, 1, 6, 6}), {.kernel = {2, 2}, .padding = {2, 2}}); }),
-                       "avg_pool2d: padding [2, 2] must be non-negative and at most half of the kernel size [2, 2]"));
-  EXPECT_TRUE(contains(error_of([] { adaptive_avg_pool2d(zeros({1, 1, 6, 6}), 0, 3); }),
+  EXPECT_TRUE(contains(error_of([] {
+                         conv2d(zeros({5, 5}), zeros({3, 2, 3, 3}));
+                       }),
+                       "conv2d: expected a 4-d input"));
+  EXPECT_EQ(
+      error_of([] {
+        max_pool2d(zeros({1, 1, 2, 2}), {.kernel = {3, 3}});
+      }),
+      "max_pool2d: input [1, 1, 2, 2] is too small for kernel [3, 3] with stride [3, 3] and padding [0, 0] "
+      "(output size 0x0)");
+  EXPECT_TRUE(
+      contains(error_of([] {
+                 avg_pool2d(zeros({1, 1, 6, 6}), {.kernel = {2, 2}, .padding = {2, 2}});
+               }),
+               "avg_pool2d: padding [2, 2] must be non-negative and at most half of the kernel size [2, 2]"));
+  EXPECT_TRUE(contains(error_of([] {
+                         adaptive_avg_pool2d(zeros({1, 1, 6, 6}), 0, 3);
+                       }),
                        "adaptive_avg_pool2d: output size must be positive, got [0, 3]"));
 }
 
 TEST(Conv, HalfTypesAndPromotion) {
   Generator g(1);
-  auto x = randn({2, 3, 6, 6}, kFloat32, &g), w = randn({4, 3, 3, 3}, kFloat32, &g), b = randn({4}, kFloat32, &g);
+  auto x = randn({2, 3, 6, 6}, kFloat32, &g), w = randn({4, 3, 3, 3}, kFloat32, &g),
+       b = randn({4}, kFloat32, &g);
   auto ref = conv2d(x, w, b, {.padding = {1, 1}});
   for (DType d : {kFloat16, kBFloat16}) {
     auto r = conv2d(x.to(d), w.to(d), b.to(d), {.padding = {1, 1}});
@@ -82,7 +107,8 @@ TEST(Conv, SecondDerivativesMatchFiniteDifferences) {
   auto pool = [&](const std::vector<Tensor>& in) -> std::vector<Tensor> {
     EnableGradGuard grad_on;
     auto y = max_pool2d(in[0], {.kernel = {3, 3}, .stride = {2, 2}, .padding = {1, 1}}) +
-             avg_pool2d(in[0], {.kernel = {2, 2}, .stride = {1, 1}}).sum() + adaptive_avg_pool2d(in[0], 3, 3).sum();
+             avg_pool2d(in[0], {.kernel = {2, 2}, .stride = {1, 1}}).sum() +
+             adaptive_avg_pool2d(in[0], 3, 3).sum();
     return {autograd::grad({(y * y).sum()}, {in[0]}, {}, true, true)[0]};
   };
   EXPECT_NO_THROW(autograd::gradcheck(pool, {x}));

@@ -28,7 +28,8 @@ Tensor t0(DType t) { return ones({}, t); }
 
 bool bit_equal(const Tensor& a, const Tensor& b) {
   Tensor x = a.contiguous(), y = b.contiguous();
-  return x.dtype() == y.dtype() && x.shape() == y.shape() && std::memcmp(x.raw_data(), y.raw_data(), x.nbytes()) == 0;
+  return x.dtype() == y.dtype() && x.shape() == y.shape() &&
+         std::memcmp(x.raw_data(), y.raw_data(), x.nbytes()) == 0;
 }
 
 // Expected values are what torch 1.13 returns for the same expressions.
@@ -167,7 +168,8 @@ TEST(ElementwiseValues, NanPropagation) {
 
 TEST(ElementwiseValues, IntegerOps) {
   Tensor a = tensor<int64_t>({-7, 3, 0, 2});
-  EXPECT_EQ(pow(a, tensor<int64_t>({2, 3, 0, 10})).to_vector<int64_t>(), std::vector<int64_t>({49, 27, 1, 1024}));
+  EXPECT_EQ(pow(a, tensor<int64_t>({2, 3, 0, 10})).to_vector<int64_t>(),
+            std::vector<int64_t>({49, 27, 1, 1024}));
   EXPECT_EQ(pow(tensor<int64_t>({1, -1, 2}), tensor<int64_t>({-3, -3, -1})).to_vector<int64_t>(),
             std::vector<int64_t>({1, -1, 0}));
   EXPECT_EQ(sign(a).to_vector<int64_t>(), std::vector<int64_t>({-1, 1, 0, 1}));
@@ -229,9 +231,9 @@ TEST(ElementwisePerf, SmallSameDtypeOpsAllocateOnlyTheirOutput) {
 TEST(ElementwiseDeterminism, OneVersusTwoThreadsBitIdentical) {
   Tensor x = randn({1000, 1000}), y = randn({1000});
   auto run = [&] {
-    return std::vector<Tensor>{x + y,   x * 3,      exp(x),         gelu(x),     gelu(x, "tanh"),
-                               tanh(x), sigmoid(x), softplus(x),    x.pow(2.5),  where(x > 0, x, y),
-                               log(abs(x)), x.t() * 2, maximum(x, y), elu(x)};
+    return std::vector<Tensor>{x + y,       x * 3,      exp(x),        gelu(x),    gelu(x, "tanh"),
+                               tanh(x),     sigmoid(x), softplus(x),   x.pow(2.5), where(x > 0, x, y),
+                               log(abs(x)), x.t() * 2,  maximum(x, y), elu(x)};
   };
   int prev = get_num_threads();
   set_num_threads(1);

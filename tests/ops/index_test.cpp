@@ -24,12 +24,26 @@ Tensor grid(int64_t r, int64_t c) { return arange(0, r * c, 1).reshape({r, c}).t
 
 TEST(Index, OutOfRangeErrorsNameOpValueAndRange) {
   Tensor x = grid(5, 3);
-  expect_error([&] { index_select(x, 0, tensor({1, 7})); }, {"index_select: index 7 is out of range for dim 0 with size 5"});
-  expect_error([&] { gather(x, 1, tensor({{0, -1}})); }, {"gather: index -1 is out of range for dim 1 with size 3"});
-  expect_error([&] { scatter_add(x, 0, tensor({{5}}), ones({1, 1})); },
-               {"scatter_add: index 5 is out of range for dim 0 with size 5"});
-  expect_error([&] { index_add(x, 1, tensor({0, 3}), ones({5, 2})); },
-               {"index_add: index 3 is out of range for dim 1 with size 3"});
+  expect_error(
+      [&] {
+        index_select(x, 0, tensor({1, 7}));
+      },
+      {"index_select: index 7 is out of range for dim 0 with size 5"});
+  expect_error(
+      [&] {
+        gather(x, 1, tensor({{0, -1}}));
+      },
+      {"gather: index -1 is out of range for dim 1 with size 3"});
+  expect_error(
+      [&] {
+        scatter_add(x, 0, tensor({{5}}), ones({1, 1}));
+      },
+      {"scatter_add: index 5 is out of range for dim 0 with size 5"});
+  expect_error(
+      [&] {
+        index_add(x, 1, tensor({0, 3}), ones({5, 2}));
+      },
+      {"index_add: index 3 is out of range for dim 1 with size 3"});
   expect_error([&] { embedding(x, tensor({{0, 9}})); }, {"embedding", "index 9 is out of range", "size 5"});
   expect_error([&] { index_select(x, 0, tensor({7}, kInt32)); }, {"index 7 is out of range"});
 }
@@ -66,7 +80,8 @@ TEST(Index, NegativeDimsMatchPositive) {
   EXPECT_TRUE(equal(index_select(x, -2, tensor({3, 0})), index_select(x, 0, tensor({3, 0}))));
   Tensor src = ones({2, 3});
   EXPECT_TRUE(equal(scatter_add(x, -1, idx, src), scatter_add(x, 1, idx, src)));
-  EXPECT_TRUE(equal(index_add(x, -1, tensor({0, 0}), ones({4, 2})), index_add(x, 1, tensor({0, 0}), ones({4, 2}))));
+  EXPECT_TRUE(
+      equal(index_add(x, -1, tensor({0, 0}), ones({4, 2})), index_add(x, 1, tensor({0, 0}), ones({4, 2}))));
 }
 
 TEST(Index, Int32IndicesMatchInt64) {
@@ -76,13 +91,16 @@ TEST(Index, Int32IndicesMatchInt64) {
   EXPECT_TRUE(equal(gather(x, 1, i32), gather(x, 1, i64)));
   EXPECT_TRUE(equal(scatter_add(x, 1, i32, ones({2, 2})), scatter_add(x, 1, i64, ones({2, 2}))));
   EXPECT_TRUE(equal(index_select(x, 1, tensor({4, 1}, kInt32)), index_select(x, 1, tensor({4, 1}))));
-  EXPECT_TRUE(equal(index_add(x, 0, tensor({3}, kInt32), ones({1, 5})), index_add(x, 0, tensor({3}), ones({1, 5}))));
+  EXPECT_TRUE(
+      equal(index_add(x, 0, tensor({3}, kInt32), ones({1, 5})), index_add(x, 0, tensor({3}), ones({1, 5}))));
 }
 
 TEST(Index, ValuesByHand) {
   Tensor x = grid(3, 4);  // [[0..3], [4..7], [8..11]]
-  EXPECT_TRUE(equal(gather(x, 1, tensor({{3, 0}, {1, 1}, {2, 3}})), tensor({{3.f, 0.f}, {5.f, 5.f}, {10.f, 11.f}})));
-  EXPECT_TRUE(equal(index_select(x, 0, tensor({2, 0})), tensor({{8.f, 9.f, 10.f, 11.f}, {0.f, 1.f, 2.f, 3.f}})));
+  EXPECT_TRUE(
+      equal(gather(x, 1, tensor({{3, 0}, {1, 1}, {2, 3}})), tensor({{3.f, 0.f}, {5.f, 5.f}, {10.f, 11.f}})));
+  EXPECT_TRUE(
+      equal(index_select(x, 0, tensor({2, 0})), tensor({{8.f, 9.f, 10.f, 11.f}, {0.f, 1.f, 2.f, 3.f}})));
   EXPECT_TRUE(equal(scatter_add(zeros({2, 3}), 0, tensor({{1, 1, 0}, {1, 0, 0}}), ones({2, 3})),
                     tensor({{0.f, 1.f, 2.f}, {2.f, 1.f, 0.f}})));
   EXPECT_TRUE(equal(index_add(zeros({3, 2}), 0, tensor({2, 2, 0}), ones({3, 2}), 3),

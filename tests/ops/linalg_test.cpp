@@ -29,24 +29,45 @@ Tensor naive_matmul(const Tensor& a, const Tensor& b) {
 
 TEST(Linalg, ShapeMismatchMessage) {
   auto a = zeros({32, 784}), b = zeros({748, 64});
-  EXPECT_EQ(error_of([&] { matmul(a, b); }), "matmul: shapes [32, 784] and [748, 64] cannot be multiplied (784 != 748)");
-  EXPECT_EQ(error_of([&] { mm(a, b); }), "mm: shapes [32, 784] and [748, 64] cannot be multiplied (784 != 748)");
-  EXPECT_EQ(error_of([&] { matmul(zeros({3}), zeros({4})); }), "matmul: shapes [3] and [4] cannot be multiplied (3 != 4)");
+  EXPECT_EQ(error_of([&] { matmul(a, b); }),
+            "matmul: shapes [32, 784] and [748, 64] cannot be multiplied (784 != 748)");
+  EXPECT_EQ(error_of([&] { mm(a, b); }),
+            "mm: shapes [32, 784] and [748, 64] cannot be multiplied (784 != 748)");
+  EXPECT_EQ(error_of([&] { matmul(zeros({3}), zeros({4})); }),
+            "matmul: shapes [3] and [4] cannot be multiplied (3 != 4)");
 }
 
 TEST(Linalg, OtherErrors) {
-  EXPECT_NE(error_of([&] { matmul(zeros({}), zeros({3})); }).find("matmul: both arguments need at least 1 dim"),
+  EXPECT_NE(
+      error_of([&] { matmul(zeros({}), zeros({3})); }).find("matmul: both arguments need at least 1 dim"),
+      std::string::npos);
+  EXPECT_NE(error_of([&] {
+              matmul(zeros({2, 3, 4}), zeros({5, 4, 2}));
+            }).find("matmul: batch dims of shapes [2, 3, 4] and [5, 4, 2]"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { matmul(zeros({2, 3, 4}), zeros({5, 4, 2})); }).find("matmul: batch dims of shapes [2, 3, 4] and [5, 4, 2]"),
+  EXPECT_NE(error_of([&] {
+              mm(zeros({2, 3, 4}), zeros({4, 2}));
+            }).find("mm: expected 2-d tensors"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { mm(zeros({2, 3, 4}), zeros({4, 2})); }).find("mm: expected 2-d tensors"), std::string::npos);
-  EXPECT_NE(error_of([&] { bmm(zeros({2, 3, 4}), zeros({3, 4, 5})); }).find("bmm: batch sizes differ"), std::string::npos);
-  EXPECT_NE(error_of([&] { bmm(zeros({3, 4}), zeros({4, 5})); }).find("bmm: expected 3-d tensors"), std::string::npos);
-  EXPECT_NE(error_of([&] { matmul(zeros({2, 2}, kBool), zeros({2, 2}, kBool)); }).find("matmul: not implemented for bool"),
+  EXPECT_NE(error_of([&] {
+              bmm(zeros({2, 3, 4}), zeros({3, 4, 5}));
+            }).find("bmm: batch sizes differ"),
             std::string::npos);
-  EXPECT_EQ(error_of([&] { linear(zeros({5, 4}), zeros({3, 5})); }),
+  EXPECT_NE(error_of([&] {
+              bmm(zeros({3, 4}), zeros({4, 5}));
+            }).find("bmm: expected 3-d tensors"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] {
+              matmul(zeros({2, 2}, kBool), zeros({2, 2}, kBool));
+            }).find("matmul: not implemented for bool"),
+            std::string::npos);
+  EXPECT_EQ(error_of([&] {
+              linear(zeros({5, 4}), zeros({3, 5}));
+            }),
             "linear: input of shape [5, 4] does not match weight of shape [3, 5] (4 != 5 in_features)");
-  EXPECT_NE(error_of([&] { linear(zeros({5, 4}), zeros({3, 4}), zeros({4})); }).find("linear: bias of shape [4]"),
+  EXPECT_NE(error_of([&] {
+              linear(zeros({5, 4}), zeros({3, 4}), zeros({4}));
+            }).find("linear: bias of shape [4]"),
             std::string::npos);
 }
 
@@ -65,7 +86,8 @@ TEST(Linalg, DtypePromotionAndHalfTypes) {
   }
   auto ai = tensor<int64_t>({1, 2, 3, 4}, Shape{2, 2}), bi = tensor<int64_t>({5, 6, 7, 8}, Shape{2, 2});
   EXPECT_EQ(matmul(ai, bi).to_vector<int64_t>(), (std::vector<int64_t>{19, 22, 43, 50}));
-  EXPECT_EQ(linear(ai, bi, tensor<int64_t>({1, 1})).to_vector<int64_t>(), (std::vector<int64_t>{18, 24, 40, 54}));
+  EXPECT_EQ(linear(ai, bi, tensor<int64_t>({1, 1})).to_vector<int64_t>(),
+            (std::vector<int64_t>{18, 24, 40, 54}));
 }
 
 TEST(Linalg, ZeroSizes) {
@@ -119,7 +141,8 @@ TEST(Linalg, LargeTiledProductsMatchNaive) {
 
 TEST(Linalg, SecondDerivative) {
   Generator g(5);
-  auto a = randn({3, 4}, kFloat64, &g).set_requires_grad(true), b = randn({4, 2}, kFloat64, &g).set_requires_grad(true);
+  auto a = randn({3, 4}, kFloat64, &g).set_requires_grad(true),
+       b = randn({4, 2}, kFloat64, &g).set_requires_grad(true);
   auto y = (matmul(a, b) * matmul(a, b)).sum();
   auto ga = autograd::grad({y}, {a}, {}, true, true)[0];  // 2 (ab) b^T
   auto gb = autograd::grad({ga.sum()}, {b})[0];           // d/db of sum(2 a b b^T)
@@ -143,10 +166,11 @@ TEST(Linalg, ThreadCountDoesNotChangeResults) {
     Shape a, b;
     bool ta, tb;
   };
-  std::vector<Case> cases = {{{32, 784}, {784, 64}, false, false}, {{32, 64}, {64, 64}, false, false},
-                             {{32, 64}, {64, 10}, false, false},   {{64, 32}, {32, 784}, true, false},
-                             {{32, 64}, {64, 784}, false, false},  {{10, 32}, {32, 64}, true, false},
-                             {{1024, 1024}, {1024, 1024}, false, true}, {{256, 500}, {500, 300}, false, false}};
+  std::vector<Case> cases = {
+      {{32, 784}, {784, 64}, false, false},      {{32, 64}, {64, 64}, false, false},
+      {{32, 64}, {64, 10}, false, false},        {{64, 32}, {32, 784}, true, false},
+      {{32, 64}, {64, 784}, false, false},       {{10, 32}, {32, 64}, true, false},
+      {{1024, 1024}, {1024, 1024}, false, true}, {{256, 500}, {500, 300}, false, false}};
   int saved = get_num_threads();
   Generator g(6);
   for (const auto& c : cases) {
@@ -160,7 +184,8 @@ TEST(Linalg, ThreadCountDoesNotChangeResults) {
     EXPECT_EQ(r1, r2) << c.a << " x " << c.b;
   }
   auto x = randn({16, 48, 96}, kFloat32, &g), y = randn({16, 96, 80}, kFloat32, &g);
-  auto w = randn({64, 784}, kFloat32, &g), bias = randn({64}, kFloat32, &g), in = randn({32, 784}, kFloat32, &g);
+  auto w = randn({64, 784}, kFloat32, &g), bias = randn({64}, kFloat32, &g),
+       in = randn({32, 784}, kFloat32, &g);
   set_num_threads(1);
   auto b1 = bmm(x, y).to_vector<float>();
   auto l1 = linear(in, w, bias).to_vector<float>();

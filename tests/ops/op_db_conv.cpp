@@ -6,7 +6,8 @@ namespace nabla::testing {
 
 NABLA_OP_CASES(conv) {
   auto conv = [](Conv2dOptions o) {
-    return [o](const Inputs& x) -> Outputs { return {conv2d(x[0], x[1], x.size() > 2 ? x[2] : Tensor(), o)}; };
+    return
+        [o](const Inputs& x) -> Outputs { return {conv2d(x[0], x[1], x.size() > 2 ? x[2] : Tensor(), o)}; };
   };
   add_case({"conv2d_basic", conv({}), {}});
   add_case({"conv2d_nobias", conv({}), {}});
@@ -18,7 +19,9 @@ NABLA_OP_CASES(conv) {
   add_case({"conv2d_asym", conv({.stride = {2, 1}, .padding = {1, 0}, .dilation = {1, 2}}), {}});
   add_case({"conv2d_unbatched", conv({.padding = {1, 1}}), {}});
 
-  auto maxp = [](Pool2dOptions o) { return [o](const Inputs& x) -> Outputs { return {max_pool2d(x[0], o)}; }; };
+  auto maxp = [](Pool2dOptions o) {
+    return [o](const Inputs& x) -> Outputs { return {max_pool2d(x[0], o)}; };
+  };
   add_case({"max_pool2d_basic", maxp({}), {}});
   add_case({"max_pool2d_odd_pad", maxp({.kernel = {3, 3}, .stride = {2, 2}, .padding = {1, 1}}), {}});
   add_case({"max_pool2d_overlap", maxp({.kernel = {3, 3}, .stride = {1, 1}}), {}});
@@ -35,7 +38,9 @@ NABLA_OP_CASES(conv) {
             },
             {.grad = false, .gradcheck = false}});
 
-  auto avgp = [](Pool2dOptions o) { return [o](const Inputs& x) -> Outputs { return {avg_pool2d(x[0], o)}; }; };
+  auto avgp = [](Pool2dOptions o) {
+    return [o](const Inputs& x) -> Outputs { return {avg_pool2d(x[0], o)}; };
+  };
   add_case({"avg_pool2d_basic", avgp({}), {}});
   add_case({"avg_pool2d_pad", avgp({.kernel = {3, 3}, .stride = {2, 2}, .padding = {1, 1}}), {}});
   add_case({"avg_pool2d_rect", avgp({.kernel = {3, 2}, .stride = {2, 1}, .padding = {1, 1}}), {}});

@@ -61,32 +61,48 @@ NABLA_OP_CASES(elementwise) {
   add_case({"clamp_min", [](const Inputs& x) -> Outputs { return {x[0].clamp(0.1, std::nullopt)}; }, {}});
   add_case({"clamp_max", [](const Inputs& x) -> Outputs { return {clamp(x[0], std::nullopt, -0.2)}; }, {}});
   add_case({"clamp_int", [](const Inputs& x) -> Outputs { return {clamp(x[0], -5, 5)}; }, {}});
-  add_case({"clamp_int_float_bound", [](const Inputs& x) -> Outputs { return {clamp(x[0], 0.5, std::nullopt)}; }, {}});
+  add_case({"clamp_int_float_bound",
+            [](const Inputs& x) -> Outputs { return {clamp(x[0], 0.5, std::nullopt)}; },
+            {}});
   // math
-  unary_case("exp", [](const Tensor& a) { return exp(a); }, kMath);
-  unary_case("exp_int", [](const Tensor& a) { return exp(a); }, kMath);
+  unary_case(
+      "exp", [](const Tensor& a) { return exp(a); }, kMath);
+  unary_case(
+      "exp_int", [](const Tensor& a) { return exp(a); }, kMath);
   unary_case("exp_zero_size", [](const Tensor& a) { return a.exp(); });
-  unary_case("log", [](const Tensor& a) { return log(a); }, kMath);
+  unary_case(
+      "log", [](const Tensor& a) { return log(a); }, kMath);
   unary_case("sqrt", [](const Tensor& a) { return sqrt(a); });
   unary_case("rsqrt", [](const Tensor& a) { return a.rsqrt(); });
   unary_case("abs", [](const Tensor& a) { return abs(a); });
   unary_case("abs_int", [](const Tensor& a) { return a.abs(); });
   unary_case("sign", [](const Tensor& a) { return sign(a); });
-  unary_case("erf", [](const Tensor& a) { return erf(a); }, kMath);
+  unary_case(
+      "erf", [](const Tensor& a) { return erf(a); }, kMath);
   // activations
   unary_case("relu", [](const Tensor& a) { return relu(a); });
   unary_case("relu_int", [](const Tensor& a) { return a.relu(); });
   unary_case("leaky_relu", [](const Tensor& a) { return leaky_relu(a, 0.2); });
-  unary_case("elu", [](const Tensor& a) { return elu(a); }, kMath);
-  unary_case("elu_alpha", [](const Tensor& a) { return elu(a, 0.5); }, kMath);
-  unary_case("gelu", [](const Tensor& a) { return gelu(a); }, kMath);
-  unary_case("gelu_tanh", [](const Tensor& a) { return gelu(a, "tanh"); }, kMath);
-  unary_case("sigmoid", [](const Tensor& a) { return sigmoid(a); }, kMath);
-  unary_case("sigmoid_0dim", [](const Tensor& a) { return a.sigmoid(); }, kMath);
-  unary_case("tanh", [](const Tensor& a) { return tanh(a); }, kMath);
-  unary_case("softplus", [](const Tensor& a) { return softplus(a); }, kMath);
-  unary_case("softplus_beta_threshold", [](const Tensor& a) { return softplus(a, 2.0, 1.0); }, kMath);
-  unary_case("silu", [](const Tensor& a) { return silu(a); }, kMath);
+  unary_case(
+      "elu", [](const Tensor& a) { return elu(a); }, kMath);
+  unary_case(
+      "elu_alpha", [](const Tensor& a) { return elu(a, 0.5); }, kMath);
+  unary_case(
+      "gelu", [](const Tensor& a) { return gelu(a); }, kMath);
+  unary_case(
+      "gelu_tanh", [](const Tensor& a) { return gelu(a, "tanh"); }, kMath);
+  unary_case(
+      "sigmoid", [](const Tensor& a) { return sigmoid(a); }, kMath);
+  unary_case(
+      "sigmoid_0dim", [](const Tensor& a) { return a.sigmoid(); }, kMath);
+  unary_case(
+      "tanh", [](const Tensor& a) { return tanh(a); }, kMath);
+  unary_case(
+      "softplus", [](const Tensor& a) { return softplus(a); }, kMath);
+  unary_case(
+      "softplus_beta_threshold", [](const Tensor& a) { return softplus(a, 2.0, 1.0); }, kMath);
+  unary_case(
+      "silu", [](const Tensor& a) { return silu(a); }, kMath);
   unary_case("exp_float64", [](const Tensor& a) { return exp(a); });
   unary_case("tanh_float64", [](const Tensor& a) { return tanh(a); });
   // comparisons, where, logical_not
@@ -100,7 +116,9 @@ NABLA_OP_CASES(elementwise) {
   add_case({"gt_scalar", [](const Inputs& x) -> Outputs { return {x[0] > 0.25}; }, {}});
   add_case({"where_broadcast", [](const Inputs& x) -> Outputs { return {where(x[0], x[1], x[2])}; }, {}});
   add_case({"where_same_shape", [](const Inputs& x) -> Outputs { return {where(x[0], x[1], x[2])}; }, {}});
-  add_case({"where_scalar", [](const Inputs& x) -> Outputs { return {where(x[0], x[1], scalar_tensor(0.0))}; }, {}});
+  add_case({"where_scalar",
+            [](const Inputs& x) -> Outputs { return {where(x[0], x[1], scalar_tensor(0.0))}; },
+            {}});
   unary_case("logical_not_float", [](const Tensor& a) { return logical_not(a); });
   unary_case("logical_not_bool", [](const Tensor& a) { return logical_not(a); });
 }

@@ -13,7 +13,11 @@ NABLA_OP_CASES(reduce) {
   // sum
   add_case({"sum_all", [](const Inputs& x) -> Outputs { return {x[0].sum()}; }, {}});
   add_case({"sum_dim1", [](const Inputs& x) -> Outputs { return {sum(x[0], {1})}; }, {}});
-  add_case({"sum_dims_neg_keepdim", [](const Inputs& x) -> Outputs { return {x[0].sum({-1, 0}, true)}; }, {}});
+  add_case({"sum_dims_neg_keepdim",
+            [](const Inputs& x) -> Outputs {
+              return {x[0].sum({-1, 0}, true)};
+            },
+            {}});
   // Sums with cancellation: the strided layout adds in another order (float32 rounding ~1e-6).
   add_case({"sum_dim0_wide", [](const Inputs& x) -> Outputs { return {sum(x[0], {0})}; }, {.atol = 1e-5}});
   add_case({"sum_int32_to_int64", [](const Inputs& x) -> Outputs { return {sum(x[0], {1})}; }, {}});
@@ -49,9 +53,17 @@ NABLA_OP_CASES(reduce) {
   // var / std / logsumexp
   add_case({"var_dim1", [](const Inputs& x) -> Outputs { return {var(x[0], {1})}; }, {}});
   add_case({"var_all_biased", [](const Inputs& x) -> Outputs { return {var(x[0], {}, 0)}; }, {}});
-  add_case({"std_dims_keepdim", [](const Inputs& x) -> Outputs { return {nabla::std(x[0], {0, 2}, 1, true)}; }, {}});
+  add_case({"std_dims_keepdim",
+            [](const Inputs& x) -> Outputs {
+              return {nabla::std(x[0], {0, 2}, 1, true)};
+            },
+            {}});
   add_case({"logsumexp_dim1", [](const Inputs& x) -> Outputs { return {logsumexp(x[0], {1})}; }, {}});
-  add_case({"logsumexp_large", [](const Inputs& x) -> Outputs { return {logsumexp(x[0], {0, 1}, true)}; }, {}});
+  add_case({"logsumexp_large",
+            [](const Inputs& x) -> Outputs {
+              return {logsumexp(x[0], {0, 1}, true)};
+            },
+            {}});
   // softmax / log_softmax
   add_case({"softmax_last", [](const Inputs& x) -> Outputs { return {softmax(x[0], -1)}; }, {}});
   add_case({"softmax_dim0", [](const Inputs& x) -> Outputs { return {x[0].softmax(0)}; }, {}});
@@ -61,16 +73,27 @@ NABLA_OP_CASES(reduce) {
   add_case({"log_softmax_mid_3d", [](const Inputs& x) -> Outputs { return {x[0].log_softmax(1)}; }, {}});
   add_case({"log_softmax_extreme", [](const Inputs& x) -> Outputs { return {log_softmax(x[0], 1)}; }, {}});
   // losses
-  add_case({"nll_loss_mean_ignore", [](const Inputs& x) -> Outputs { return {nll_loss(log_softmax(x[0], 1), x[1])}; }, {}});
+  add_case({"nll_loss_mean_ignore",
+            [](const Inputs& x) -> Outputs { return {nll_loss(log_softmax(x[0], 1), x[1])}; },
+            {}});
   add_case({"nll_loss_sum", [](const Inputs& x) -> Outputs { return {nll_loss(x[0], x[1], "sum")}; }, {}});
   add_case({"nll_loss_none", [](const Inputs& x) -> Outputs { return {nll_loss(x[0], x[1], "none")}; }, {}});
-  add_case({"nll_loss_ignore_index1", [](const Inputs& x) -> Outputs { return {nll_loss(x[0], x[1], "mean", 1)}; }, {}});
-  add_case({"cross_entropy_mean", [](const Inputs& x) -> Outputs { return {cross_entropy(x[0], x[1])}; }, {}});
-  add_case({"cross_entropy_sum", [](const Inputs& x) -> Outputs { return {cross_entropy(x[0], x[1], "sum")}; }, {}});
-  add_case({"cross_entropy_none", [](const Inputs& x) -> Outputs { return {cross_entropy(x[0], x[1], "none")}; }, {}});
+  add_case({"nll_loss_ignore_index1",
+            [](const Inputs& x) -> Outputs { return {nll_loss(x[0], x[1], "mean", 1)}; },
+            {}});
+  add_case(
+      {"cross_entropy_mean", [](const Inputs& x) -> Outputs { return {cross_entropy(x[0], x[1])}; }, {}});
+  add_case({"cross_entropy_sum",
+            [](const Inputs& x) -> Outputs { return {cross_entropy(x[0], x[1], "sum")}; },
+            {}});
+  add_case({"cross_entropy_none",
+            [](const Inputs& x) -> Outputs { return {cross_entropy(x[0], x[1], "none")}; },
+            {}});
   add_case({"cross_entropy_ignore_index1",
-            [](const Inputs& x) -> Outputs { return {cross_entropy(x[0], x[1], "mean", 1)}; }, {}});
-  add_case({"cross_entropy_spatial", [](const Inputs& x) -> Outputs { return {cross_entropy(x[0], x[1])}; }, {}});
+            [](const Inputs& x) -> Outputs { return {cross_entropy(x[0], x[1], "mean", 1)}; },
+            {}});
+  add_case(
+      {"cross_entropy_spatial", [](const Inputs& x) -> Outputs { return {cross_entropy(x[0], x[1])}; }, {}});
 }
 
 }  // namespace nabla::testing

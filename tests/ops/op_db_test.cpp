@@ -1,15 +1,16 @@
 // Generic tests over every op_db entry: forward vs the PyTorch fixture, gradients vs the
 // fixture, the same with non-contiguous inputs, and float64 gradcheck.
-#include <gtest/gtest.h>
-
 #include "support/op_db.h"
+
+#include <gtest/gtest.h>
 
 namespace nabla::testing {
 namespace {
 
 Inputs load_inputs(const std::string& name) {
   Inputs in;
-  for (int i = 0; fixture_exists(name, "in" + std::to_string(i)); ++i) in.push_back(fixture(name, "in" + std::to_string(i)));
+  for (int i = 0; fixture_exists(name, "in" + std::to_string(i)); ++i)
+    in.push_back(fixture(name, "in" + std::to_string(i)));
   return in;
 }
 
@@ -49,11 +50,13 @@ TEST_P(OpDbTest, ForwardMatchesPyTorch) {
     Tensor ref = fixture(oc.name, f);
     EXPECT_TRUE(tensors_close(out[j], ref, oc.opt.rtol, oc.opt.atol)) << oc.name << " output " << j;
     if (is_floating(ref.dtype()))
-      EXPECT_TRUE(is_floating(out[j].dtype())) << oc.name << ": output " << j << " has dtype " << out[j].dtype();
+      EXPECT_TRUE(is_floating(out[j].dtype()))
+          << oc.name << ": output " << j << " has dtype " << out[j].dtype();
     else
       EXPECT_EQ(out[j].dtype(), ref.dtype()) << oc.name << " output " << j;
   }
-  ASSERT_FALSE(fixture_exists(oc.name, "out" + std::to_string(out.size()))) << oc.name << ": fewer outputs than the fixture";
+  ASSERT_FALSE(fixture_exists(oc.name, "out" + std::to_string(out.size())))
+      << oc.name << ": fewer outputs than the fixture";
 }
 
 TEST_P(OpDbNonContiguousTest, NonContiguousInputsGiveSameResult) {
@@ -95,7 +98,8 @@ TEST_P(OpDbGradcheckTest, GradcheckFloat64) {
   const OpCase& oc = c();
   Inputs in = load_inputs(oc.name);
   for (size_t i = 0; i < in.size(); ++i)
-    if (fixture_exists(oc.name, "grad" + std::to_string(i))) in[i] = in[i].to(kFloat64).clone().set_requires_grad(true);
+    if (fixture_exists(oc.name, "grad" + std::to_string(i)))
+      in[i] = in[i].to(kFloat64).clone().set_requires_grad(true);
   for (auto& x : in)
     if (!x.requires_grad() && is_floating(x.dtype())) x = x.to(kFloat64);
   try {
@@ -122,15 +126,18 @@ std::vector<size_t> cases_where(Pred pred) {
 
 INSTANTIATE_TEST_SUITE_P(Ops, OpDbTest, ::testing::ValuesIn(cases_where([](const OpCase&) { return true; })),
                          case_name);
-INSTANTIATE_TEST_SUITE_P(Ops, OpDbNonContiguousTest,
-                         ::testing::ValuesIn(cases_where([](const OpCase& c) { return c.opt.noncontiguous; })),
+INSTANTIATE_TEST_SUITE_P(Ops, OpDbNonContiguousTest, ::testing::ValuesIn(cases_where([](const OpCase& c) {
+                           return c.opt.noncontiguous;
+                         })),
                          case_name);
-INSTANTIATE_TEST_SUITE_P(Ops, OpDbGradTest,
-                         ::testing::ValuesIn(cases_where([](const OpCase& c) { return c.opt.grad && has_grad_fixture(c); })),
+INSTANTIATE_TEST_SUITE_P(Ops, OpDbGradTest, ::testing::ValuesIn(cases_where([](const OpCase& c) {
+                           return c.opt.grad && has_grad_fixture(c);
+                         })),
                          case_name);
-INSTANTIATE_TEST_SUITE_P(
-    Ops, OpDbGradcheckTest,
-    ::testing::ValuesIn(cases_where([](const OpCase& c) { return c.opt.gradcheck && has_grad_fixture(c); })), case_name);
+INSTANTIATE_TEST_SUITE_P(Ops, OpDbGradcheckTest, ::testing::ValuesIn(cases_where([](const OpCase& c) {
+                           return c.opt.gradcheck && has_grad_fixture(c);
+                         })),
+                         case_name);
 
 }  // namespace
 }  // namespace nabla::testing

@@ -19,7 +19,8 @@ std::string error_of(F&& f) {
   }
   return "(no error)";
 }
-#define EXPECT_ERROR_HAS(stmt, text) EXPECT_NE(error_of([&] { stmt; }).find(text), std::string::npos) << error_of([&] { stmt; })
+#define EXPECT_ERROR_HAS(stmt, text) \
+  EXPECT_NE(error_of([&] { stmt; }).find(text), std::string::npos) << error_of([&] { stmt; })
 
 struct ThreadsGuard {
   int saved = get_num_threads();
@@ -43,7 +44,8 @@ TEST(Reduce, BadDimsNameTheOpAndTheDim) {
 
 TEST(Reduce, LossErrors) {
   auto logits = zeros({4, 3});
-  EXPECT_ERROR_HAS(cross_entropy(logits, tensor<int64_t>({0, 1, 3, 2})), "cross_entropy: target 3 is out of bounds for 3");
+  EXPECT_ERROR_HAS(cross_entropy(logits, tensor<int64_t>({0, 1, 3, 2})),
+                   "cross_entropy: target 3 is out of bounds for 3");
   EXPECT_ERROR_HAS(cross_entropy(logits, tensor<int64_t>({0, 1})), "expected a target of shape [4]");
   EXPECT_ERROR_HAS(cross_entropy(logits, zeros({4})), "expected integer class indices");
   EXPECT_ERROR_HAS(nll_loss(logits, tensor<int64_t>({0, 1, 2, 2}), "avg"), "reduction must be");
@@ -65,7 +67,8 @@ TEST(Reduce, HalfAccumulatesInFloat) {
   auto s = sum(ones({10000}, kFloat16));
   EXPECT_EQ(s.dtype(), kFloat16);
   EXPECT_EQ(s.item<float>(), 10000.0f);
-  EXPECT_EQ(sum(ones({10000}, kBFloat16).reshape({100, 100}), {0, 1}).item<float>(), 9984.0f);  // nearest bf16
+  EXPECT_EQ(sum(ones({10000}, kBFloat16).reshape({100, 100}), {0, 1}).item<float>(),
+            9984.0f);  // nearest bf16
 }
 
 TEST(Reduce, Float32SumOfTenMillionIsAccurate) {
@@ -88,17 +91,10 @@ TEST(Reduce, BitIdenticalForOneAndTwoThreads) {
   auto big = randn({1 << 24}, kFloat32, &g);
   auto mat = randn({1024, 3000}, kFloat32, &g);
   auto run = [&] {
-    return std::vector<Tensor>{sum(big),
-                               mean(big),
-                               sum(mat, {1}),
-                               sum(mat, {0}),
-                               sum(mat.t(), {1}),
-                               sum(mat.reshape({2, 512, 3000}), {0, 2}),
-                               amax(mat, {0}),
-                               softmax(mat, -1),
-                               log_softmax(mat, 0),
-                               var(mat, {1}),
-                               max(mat, 0).indices};
+    return std::vector<Tensor>{sum(big),       mean(big),          sum(mat, {1}),
+                               sum(mat, {0}),  sum(mat.t(), {1}),  sum(mat.reshape({2, 512, 3000}), {0, 2}),
+                               amax(mat, {0}), softmax(mat, -1),   log_softmax(mat, 0),
+                               var(mat, {1}),  max(mat, 0).indices};
   };
   set_num_threads(1);
   auto one = run();

@@ -49,9 +49,11 @@ void check_sequence(const std::string& name, Optimizer& opt, const std::function
 }
 
 template <typename S>
-void check_scheduler(const std::string& name, std::unique_ptr<Optimizer> opt, std::function<S(Optimizer&)> make) {
+void check_scheduler(const std::string& name, std::unique_ptr<Optimizer> opt,
+                     std::function<S(Optimizer&)> make) {
   S sched = make(*opt);
-  check_sequence(name, *opt, [&] { return sched.get_last_lr(); }, [&](int) { sched.step(); });
+  check_sequence(
+      name, *opt, [&] { return sched.get_last_lr(); }, [&](int) { sched.step(); });
 }
 
 TEST(LRScheduler, MatchesPyTorch) {
@@ -74,8 +76,14 @@ TEST(LRScheduler, MatchesPyTorch) {
     return OneCycleLR(o, {.max_lr = {1.0, 0.5}, .total_steps = 30});
   });
   check_scheduler<OneCycleLR>("onecycle_adam_linear", two_groups<Adam>(AdamOptions{}), [](Optimizer& o) {
-    return OneCycleLR(o, {.max_lr = {0.01}, .total_steps = 30, .pct_start = 0.25, .anneal_strategy = "linear",
-                          .base_momentum = 0.8, .max_momentum = 0.9, .div_factor = 10, .final_div_factor = 100});
+    return OneCycleLR(o, {.max_lr = {0.01},
+                          .total_steps = 30,
+                          .pct_start = 0.25,
+                          .anneal_strategy = "linear",
+                          .base_momentum = 0.8,
+                          .max_momentum = 0.9,
+                          .div_factor = 10,
+                          .final_div_factor = 100});
   });
 }
 
@@ -87,16 +95,27 @@ TEST(LRScheduler, ReduceLROnPlateauMatchesPyTorch) {
   {
     auto opt = two_groups<SGD>(SGDOptions{});
     ReduceLROnPlateau sched(*opt, {.factor = 0.5, .patience = 2, .min_lr = {0.01, 0.004}});
-    check_sequence("plateau_min_rel", *opt, [&] { return std::vector<double>{opt->get_lr(0), opt->get_lr(1)}; },
-                   [&](int e) { sched.step(kPlateauMetrics[e]); });
+    check_sequence(
+        "plateau_min_rel", *opt,
+        [&] {
+          return std::vector<double>{opt->get_lr(0), opt->get_lr(1)};
+        },
+        [&](int e) { sched.step(kPlateauMetrics[e]); });
   }
   {
     auto opt = two_groups<SGD>(SGDOptions{});
-    ReduceLROnPlateau sched(*opt, {.mode = "max", .factor = 0.2, .patience = 1, .threshold = 0.05,
-                                   .threshold_mode = "abs", .cooldown = 2});
-    check_sequence("plateau_max_abs_cooldown", *opt,
-                   [&] { return std::vector<double>{opt->get_lr(0), opt->get_lr(1)}; },
-                   [&](int e) { sched.step(-kPlateauMetrics[e]); });
+    ReduceLROnPlateau sched(*opt, {.mode = "max",
+                                   .factor = 0.2,
+                                   .patience = 1,
+                                   .threshold = 0.05,
+                                   .threshold_mode = "abs",
+                                   .cooldown = 2});
+    check_sequence(
+        "plateau_max_abs_cooldown", *opt,
+        [&] {
+          return std::vector<double>{opt->get_lr(0), opt->get_lr(1)};
+        },
+        [&](int e) { sched.step(-kPlateauMetrics[e]); });
     EXPECT_EQ(sched.get_last_lr()[0], opt->get_lr(0));
   }
 }
@@ -145,11 +164,13 @@ TEST(LRScheduler, Errors) {
   auto ada = two_groups<Adagrad>(AdagradOptions{});
   auto has = [](const std::string& msg, const std::string& part) {
     return msg.find(part) != std::string::npos ? ::testing::AssertionSuccess()
-                                                : ::testing::AssertionFailure() << msg;
+                                               : ::testing::AssertionFailure() << msg;
   };
   EXPECT_TRUE(has(error_of([&] { OneCycleLR(*ada, {.max_lr = {1.0}, .total_steps = 10}); }),
                   "OneCycleLR: Adagrad has neither momentum nor betas"));
-  EXPECT_TRUE(has(error_of([&] { OneCycleLR(*sgd, {.max_lr = {1.0, 2.0, 3.0}, .total_steps = 10}); }),
+  EXPECT_TRUE(has(error_of([&] {
+                    OneCycleLR(*sgd, {.max_lr = {1.0, 2.0, 3.0}, .total_steps = 10});
+                  }),
                   "OneCycleLR: max_lr has 3 values; expected 1 or one per parameter group (2)"));
   EXPECT_TRUE(has(error_of([&] { OneCycleLR(*sgd, {.max_lr = {1.0}}); }), "give total_steps > 0"));
   EXPECT_TRUE(has(error_of([&] {
@@ -157,11 +178,15 @@ TEST(LRScheduler, Errors) {
                     for (int i = 0; i < 4; ++i) s.step();
                   }),
                   "OneCycleLR: tried to step 5 times; total_steps is 3"));
-  EXPECT_TRUE(has(error_of([&] { LinearLR(*sgd, {.start_factor = 0}); }), "LinearLR: start_factor must be in (0, 1]"));
+  EXPECT_TRUE(has(error_of([&] { LinearLR(*sgd, {.start_factor = 0}); }),
+                  "LinearLR: start_factor must be in (0, 1]"));
   EXPECT_TRUE(has(error_of([&] { StepLR(*sgd, {.step_size = 0}); }), "StepLR: step_size must be > 0"));
-  EXPECT_TRUE(has(error_of([&] { CosineAnnealingLR(*sgd, {.T_max = 0}); }), "CosineAnnealingLR: T_max must be > 0"));
-  EXPECT_TRUE(has(error_of([&] { ReduceLROnPlateau(*sgd, {.factor = 1.0}); }), "ReduceLROnPlateau: factor must be < 1"));
-  EXPECT_TRUE(has(error_of([&] { ReduceLROnPlateau(*sgd, {.mode = "lowest"}); }), "mode must be \"min\" or \"max\""));
+  EXPECT_TRUE(
+      has(error_of([&] { CosineAnnealingLR(*sgd, {.T_max = 0}); }), "CosineAnnealingLR: T_max must be > 0"));
+  EXPECT_TRUE(has(error_of([&] { ReduceLROnPlateau(*sgd, {.factor = 1.0}); }),
+                  "ReduceLROnPlateau: factor must be < 1"));
+  EXPECT_TRUE(
+      has(error_of([&] { ReduceLROnPlateau(*sgd, {.mode = "lowest"}); }), "mode must be \"min\" or \"max\""));
 }
 
 }  // namespace

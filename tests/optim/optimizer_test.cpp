@@ -48,19 +48,23 @@ std::vector<Config> configs() {
   return {
       {"sgd", sgd({.lr = 0.1}), {}},
       {"sgd_momentum", sgd({.lr = 0.05, .momentum = 0.9, .dampening = 0.1, .weight_decay = 0.01}), {}},
-      {"sgd_nesterov", sgd({.lr = 0.05, .momentum = 0.9, .weight_decay = 1e-3, .nesterov = true}), with([](ParamGroup& g) { g.lr = 0.2; })},
+      {"sgd_nesterov", sgd({.lr = 0.05, .momentum = 0.9, .weight_decay = 1e-3, .nesterov = true}),
+       with([](ParamGroup& g) { g.lr = 0.2; })},
       {"adam", adam({.lr = 1e-2}), {}},
-      {"adam_groups", adam({.lr = 1e-2, .betas = {0.8, 0.99}, .weight_decay = 0.1}), with([](ParamGroup& g) { g.lr = 3e-2, g.eps = 1e-3; })},
+      {"adam_groups", adam({.lr = 1e-2, .betas = {0.8, 0.99}, .weight_decay = 0.1}),
+       with([](ParamGroup& g) { g.lr = 3e-2, g.eps = 1e-3; })},
       {"adam_amsgrad", adam({.lr = 2e-2, .amsgrad = true}), with([](ParamGroup& g) { g.amsgrad = false; })},
       {"adam_f64", adam({.lr = 1e-2, .weight_decay = 0.05}), {}, kFloat64},
       {"adamw", adamw({.lr = 1e-2}), {}},
-      {"adamw_amsgrad", adamw({.lr = 1e-2, .weight_decay = 0.1, .amsgrad = true}), with([](ParamGroup& g) { g.weight_decay = 0.0; })},
+      {"adamw_amsgrad", adamw({.lr = 1e-2, .weight_decay = 0.1, .amsgrad = true}),
+       with([](ParamGroup& g) { g.weight_decay = 0.0; })},
       {"rmsprop", rms({.lr = 1e-2}), {}},
       {"rmsprop_centered_momentum",
        rms({.lr = 1e-2, .alpha = 0.9, .weight_decay = 0.01, .momentum = 0.5, .centered = true}),
        with([](ParamGroup& g) { g.centered = false; })},
       {"adagrad", ada({.lr = 0.1}), {}},
-      {"adagrad_decay", ada({.lr = 0.1, .lr_decay = 0.05, .weight_decay = 0.01, .initial_accumulator_value = 0.1}),
+      {"adagrad_decay",
+       ada({.lr = 0.1, .lr_decay = 0.05, .weight_decay = 0.01, .initial_accumulator_value = 0.1}),
        with([](ParamGroup& g) { g.lr = 0.3; })},
   };
 }
@@ -72,7 +76,8 @@ struct OptRun {
 
 OptRun make_run(const Config& c, std::vector<Tensor> params = {}) {
   if (params.empty())
-    for (auto* n : kNames) params.push_back(load_fixture(std::string("init_") + n).to(c.dtype).set_requires_grad());
+    for (auto* n : kNames)
+      params.push_back(load_fixture(std::string("init_") + n).to(c.dtype).set_requires_grad());
   ParamGroup g0{.params = {params[0], params[1]}};
   ParamGroup g1 = c.group1;
   g1.params = {params[2], params[3]};
@@ -84,7 +89,8 @@ void run_steps(OptRun& r, DType dtype, int from, int to) {
   for (int s = from; s < to; ++s) {
     r.opt->zero_grad();
     for (int k = 0; k < 4; ++k)
-      if (has_grad(k, s)) r.params[k].set_grad(load_fixture(std::string("grads_") + kNames[k]).select(0, s).to(dtype).clone());
+      if (has_grad(k, s))
+        r.params[k].set_grad(load_fixture(std::string("grads_") + kNames[k]).select(0, s).to(dtype).clone());
     r.opt->step();
   }
 }
@@ -157,7 +163,8 @@ TEST(Optimizer, FailedLoadLeavesOptimizerUntouched) {
     a.opt->load_state_dict(bad);
     FAIL() << "expected nabla::Error";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("Adam: load_state_dict: state 'exp_avg' of parameter 1 (group 1) has shape [4]"),
+    EXPECT_NE(std::string(e.what()).find(
+                  "Adam: load_state_dict: state 'exp_avg' of parameter 1 (group 1) has shape [4]"),
               std::string::npos)
         << e.what();
   }
@@ -185,13 +192,15 @@ TEST(Optimizer, LoadStateDictMismatchErrors) {
 
   auto fewer = d;
   fewer.param_groups.pop_back();
-  EXPECT_NE(error_of([&] { r.opt->load_state_dict(fewer); })
-                .find("Adam: load_state_dict: the state dict has 1 parameter groups but the optimizer has 2"),
+  EXPECT_NE(error_of([&] {
+              r.opt->load_state_dict(fewer);
+            }).find("Adam: load_state_dict: the state dict has 1 parameter groups but the optimizer has 2"),
             std::string::npos);
   auto smaller = d;
   smaller.param_groups[1].params.pop_back();
-  EXPECT_NE(error_of([&] { r.opt->load_state_dict(smaller); })
-                .find("parameter group 1 has 1 parameters in the state dict but 2 in the optimizer"),
+  EXPECT_NE(error_of([&] {
+              r.opt->load_state_dict(smaller);
+            }).find("parameter group 1 has 1 parameters in the state dict but 2 in the optimizer"),
             std::string::npos);
   auto unknown = d;
   unknown.state[0]["momentum_buffer"] = zeros({5, 4});
@@ -199,17 +208,19 @@ TEST(Optimizer, LoadStateDictMismatchErrors) {
             std::string::npos);
   auto option = d;
   option.param_groups[0].options["momentum"] = 0.9;
-  EXPECT_NE(error_of([&] { r.opt->load_state_dict(option); }).find("has option 'momentum'"), std::string::npos);
+  EXPECT_NE(error_of([&] { r.opt->load_state_dict(option); }).find("has option 'momentum'"),
+            std::string::npos);
   // An SGD state dict cannot be loaded into Adam.
   SGD sgd(r.params, {.lr = 0.1, .momentum = 0.9});
-  EXPECT_NE(error_of([&] { r.opt->load_state_dict(sgd.state_dict()); }).find("parameter groups"), std::string::npos);
+  EXPECT_NE(error_of([&] { r.opt->load_state_dict(sgd.state_dict()); }).find("parameter groups"),
+            std::string::npos);
 }
 
 TEST(Optimizer, OptionErrors) {
   auto w = zeros({2, 3}).set_requires_grad();
   auto has = [](const std::string& msg, const std::string& part) {
     return msg.find(part) != std::string::npos ? ::testing::AssertionSuccess()
-                                                : ::testing::AssertionFailure() << msg;
+                                               : ::testing::AssertionFailure() << msg;
   };
   EXPECT_TRUE(has(error_of([&] { Adam({w}, {.lr = -1}); }), "Adam: invalid learning rate -1"));
   EXPECT_TRUE(has(error_of([&] { Adam({w}, {.betas = {1.0, 0.999}}); }), "Adam: invalid betas[0] 1"));
@@ -217,26 +228,35 @@ TEST(Optimizer, OptionErrors) {
   EXPECT_TRUE(has(error_of([&] { Adam({w}, {.eps = -1e-8}); }), "Adam: invalid eps"));
   EXPECT_TRUE(has(error_of([&] { SGD({w}, {.lr = 0.1, .nesterov = true}); }),
                   "SGD: Nesterov momentum requires momentum > 0 and dampening == 0"));
-  EXPECT_TRUE(has(error_of([&] { SGD({w}, {.lr = 0.1, .momentum = 0.9, .dampening = 0.1, .nesterov = true}); }),
-                  "dampening 0.1"));
-  EXPECT_TRUE(has(error_of([&] { SGD({w}, {.lr = 0.1, .weight_decay = -1}); }), "SGD: invalid weight_decay -1"));
+  EXPECT_TRUE(
+      has(error_of([&] { SGD({w}, {.lr = 0.1, .momentum = 0.9, .dampening = 0.1, .nesterov = true}); }),
+          "dampening 0.1"));
+  EXPECT_TRUE(
+      has(error_of([&] { SGD({w}, {.lr = 0.1, .weight_decay = -1}); }), "SGD: invalid weight_decay -1"));
   EXPECT_TRUE(has(error_of([&] { RMSprop({w}, {.alpha = -0.5}); }), "RMSprop: invalid alpha -0.5"));
   EXPECT_TRUE(has(error_of([&] { Adagrad({w}, {.lr_decay = -1}); }), "Adagrad: invalid lr_decay -1"));
   EXPECT_TRUE(has(error_of([&] { Adam({{.params = {w}, .momentum = 0.9}}); }),
                   "Adam: parameter group 0 sets 'momentum', which Adam does not have"));
   EXPECT_TRUE(has(error_of([&] { Adam({{.params = {w}}, {.params = {w}}}); }), "appears more than once"));
-  EXPECT_TRUE(has(error_of([&] { Adam({{.params = {w}}, {.params = {}}}); }), "parameter group 1 has no parameters"));
-  EXPECT_TRUE(has(error_of([&] { SGD({zeros({2}, kInt64)}); }), "SGD: parameter 0 of group 0 has dtype int64"));
-  EXPECT_TRUE(has(error_of([&] { Adam({{.params = {w}, .lr = -0.1}}); }), "Adam: invalid learning rate -0.1"));
+  EXPECT_TRUE(has(error_of([&] {
+                    Adam({{.params = {w}}, {.params = {}}});
+                  }),
+                  "parameter group 1 has no parameters"));
+  EXPECT_TRUE(
+      has(error_of([&] { SGD({zeros({2}, kInt64)}); }), "SGD: parameter 0 of group 0 has dtype int64"));
+  EXPECT_TRUE(
+      has(error_of([&] { Adam({{.params = {w}, .lr = -0.1}}); }), "Adam: invalid learning rate -0.1"));
   SGD ok({w}, {.lr = 0.1});
   EXPECT_TRUE(has(error_of([&] { ok.set_lr(0, -1); }), "SGD: invalid learning rate -1"));
   EXPECT_TRUE(has(error_of([&] { ok.get_lr(3); }), "SGD: parameter group 3 does not exist (1 groups)"));
   w.impl()->grad = zeros({3, 2}).impl();  // set_grad refuses this; the step checks again
-  EXPECT_TRUE(has(error_of([&] { ok.step(); }), "SGD: gradient has shape [3, 2] but the parameter has shape [2, 3]"));
+  EXPECT_TRUE(
+      has(error_of([&] { ok.step(); }), "SGD: gradient has shape [3, 2] but the parameter has shape [2, 3]"));
 }
 
 TEST(Optimizer, GroupsInheritDefaultsAndAddParamGroup) {
-  auto a = zeros({2}).set_requires_grad(), b = zeros({2}).set_requires_grad(), c = zeros({2}).set_requires_grad();
+  auto a = zeros({2}).set_requires_grad(), b = zeros({2}).set_requires_grad(),
+       c = zeros({2}).set_requires_grad();
   SGD opt({{.params = {a}}, {.params = {b}, .lr = 0.5}}, {.lr = 0.1, .momentum = 0.9});
   EXPECT_DOUBLE_EQ(opt.get_lr(0), 0.1);
   EXPECT_DOUBLE_EQ(opt.get_lr(1), 0.5);
@@ -258,8 +278,8 @@ TEST(Optimizer, ZeroGradAndSkipsParamsWithoutGrad) {
   a.set_grad(ones({3}));
   uint32_t va = a.version(), vb = b.version();
   opt.step();
-  EXPECT_GT(a.version(), va);          // an in-place write
-  EXPECT_EQ(b.version(), vb);          // no grad: untouched
+  EXPECT_GT(a.version(), va);  // an in-place write
+  EXPECT_EQ(b.version(), vb);  // no grad: untouched
   EXPECT_TRUE(bit_equal(b, ones({3})));
   EXPECT_EQ(opt.state_dict().state.count(1), 0u);
   opt.zero_grad(/*set_to_none=*/false);
@@ -298,9 +318,15 @@ TEST(Optimizer, ResultsDoNotDependOnThreadCount) {
     return p;
   };
   std::vector<std::function<std::unique_ptr<Optimizer>(Tensor)>> makes = {
-      [](Tensor p) { return std::make_unique<Adam>(std::vector<Tensor>{p}, AdamOptions{.lr = 0.01, .amsgrad = true}); },
-      [](Tensor p) { return std::make_unique<SGD>(std::vector<Tensor>{p}, SGDOptions{.lr = 0.1, .momentum = 0.9}); },
-      [](Tensor p) { return std::make_unique<RMSprop>(std::vector<Tensor>{p}, RMSpropOptions{.centered = true}); },
+      [](Tensor p) {
+        return std::make_unique<Adam>(std::vector<Tensor>{p}, AdamOptions{.lr = 0.01, .amsgrad = true});
+      },
+      [](Tensor p) {
+        return std::make_unique<SGD>(std::vector<Tensor>{p}, SGDOptions{.lr = 0.1, .momentum = 0.9});
+      },
+      [](Tensor p) {
+        return std::make_unique<RMSprop>(std::vector<Tensor>{p}, RMSpropOptions{.centered = true});
+      },
       [](Tensor p) { return std::make_unique<Adagrad>(std::vector<Tensor>{p}); },
   };
   for (auto& make : makes) EXPECT_TRUE(bit_equal(run(1, make), run(2, make)));

@@ -33,7 +33,8 @@ Tensor fixture_in(const std::string& dir, const std::string& case_name, const st
   return io::load_npy(path_of(dir, case_name, file));
 }
 
-void check_fixture_case(const std::string& dir, const OpCase& c, const std::vector<size_t>& gradcheck_outputs) {
+void check_fixture_case(const std::string& dir, const OpCase& c,
+                        const std::vector<size_t>& gradcheck_outputs) {
   auto has = [&](const std::string& f) { return fixture_in_exists(dir, c.name, f); };
   auto get = [&](const std::string& f) { return fixture_in(dir, c.name, f); };
   Inputs in;
@@ -77,7 +78,8 @@ void check_fixture_case(const std::string& dir, const OpCase& c, const std::vect
     autograd::backward(roots, gouts);
     for (size_t i : diff) {
       ASSERT_TRUE(x[i].grad().defined()) << c.name << ": no gradient for input " << i;
-      EXPECT_TRUE(tensors_close(x[i].grad(), get("grad" + std::to_string(i)), c.opt.grad_rtol, c.opt.grad_atol))
+      EXPECT_TRUE(
+          tensors_close(x[i].grad(), get("grad" + std::to_string(i)), c.opt.grad_rtol, c.opt.grad_atol))
           << c.name << " gradient of input " << i;
     }
   }

@@ -17,7 +17,8 @@ bool fixture_in_exists(const std::string& dir, const std::string& case_name, con
 /// restricts the finite-difference check to these outputs (default: every output with a
 /// gout*.npy), e.g. to leave out an output that depends on the inputs through state that
 /// autograd does not track (batch-norm running statistics).
-void check_fixture_case(const std::string& dir, const OpCase& c, const std::vector<size_t>& gradcheck_outputs = {});
+void check_fixture_case(const std::string& dir, const OpCase& c,
+                        const std::vector<size_t>& gradcheck_outputs = {});
 
 /// gtest prints a case by its name.
 inline void PrintTo(const OpCase& c, std::ostream* os) { *os << c.name; }

@@ -29,7 +29,8 @@ Tensor fixture(const std::string& case_name, const std::string& file) {
 
 ::testing::AssertionResult tensors_close(const Tensor& a, const Tensor& b, double rtol, double atol) {
   if (!a.defined() || !b.defined())
-    return ::testing::AssertionFailure() << "undefined tensor (a " << a.defined() << ", b " << b.defined() << ")";
+    return ::testing::AssertionFailure()
+           << "undefined tensor (a " << a.defined() << ", b " << b.defined() << ")";
   if (a.shape() != b.shape())
     return ::testing::AssertionFailure() << "shapes differ: " << a.shape() << " vs " << b.shape();
   if (is_floating(a.dtype()) != is_floating(b.dtype()) || (a.dtype() == kBool) != (b.dtype() == kBool))
@@ -48,9 +49,9 @@ Tensor fixture(const std::string& case_name, const std::string& file) {
     }
   }
   if (worst_i >= 0)
-    return ::testing::AssertionFailure() << "element " << worst_i << " differs: " << av[worst_i] << " vs "
-                                         << bv[worst_i] << " (rtol " << rtol << ", atol " << atol << ", shape "
-                                         << a.shape() << ")";
+    return ::testing::AssertionFailure()
+           << "element " << worst_i << " differs: " << av[worst_i] << " vs " << bv[worst_i] << " (rtol "
+           << rtol << ", atol " << atol << ", shape " << a.shape() << ")";
   return ::testing::AssertionSuccess();
 }
 

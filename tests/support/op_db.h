@@ -3,11 +3,11 @@
 // reproduce it. tests/ops/op_db_test.cpp loops over every entry: forward, gradients,
 // non-contiguous inputs, float64 gradcheck.
 #pragma once
+#include <gtest/gtest.h>
+
 #include <functional>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "nabla/nabla.h"
 
@@ -19,9 +19,9 @@ using Outputs = std::vector<Tensor>;
 struct CaseOptions {
   double rtol = 1e-5;
   double atol = 1e-6;
-  bool grad = true;          // compare gradients with the fixture (if it has them)
-  bool gradcheck = true;     // finite-difference check in float64
-  bool noncontiguous = true; // also run with non-contiguous copies of the inputs
+  bool grad = true;           // compare gradients with the fixture (if it has them)
+  bool gradcheck = true;      // finite-difference check in float64
+  bool noncontiguous = true;  // also run with non-contiguous copies of the inputs
   double grad_rtol = 1e-4;
   double grad_atol = 1e-5;
 };
@@ -41,12 +41,12 @@ Tensor fixture(const std::string& case_name, const std::string& file);
 bool fixture_exists(const std::string& case_name, const std::string& file);
 
 /// Registers a block of cases at start-up: NABLA_OP_CASES(elementwise) { add_case({...}); }
-#define NABLA_OP_CASES(family)                                       \
-  static void nabla_op_cases_##family();                              \
-  static const bool nabla_op_cases_##family##_registered = [] {       \
-    nabla_op_cases_##family();                                        \
-    return true;                                                      \
-  }();                                                                \
+#define NABLA_OP_CASES(family)                                  \
+  static void nabla_op_cases_##family();                        \
+  static const bool nabla_op_cases_##family##_registered = [] { \
+    nabla_op_cases_##family();                                  \
+    return true;                                                \
+  }();                                                          \
   static void nabla_op_cases_##family()
 
 /// EXPECT that `a` and `b` have equal shapes and are close (prints the worst element).

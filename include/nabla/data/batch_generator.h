@@ -15,20 +15,20 @@ namespace nabla::data {
 
 /// The current batch's generator inside a DataLoader transform; nullptr
 /// elsewhere.
-Generator *batch_generator();
+Generator* batch_generator();
 
 namespace detail {
 /// Installs g as the calling thread's batch generator for its scope.
 class BatchGeneratorScope {
-public:
-  explicit BatchGeneratorScope(Generator *g);
+ public:
+  explicit BatchGeneratorScope(Generator* g);
   ~BatchGeneratorScope();
-  BatchGeneratorScope(const BatchGeneratorScope &) = delete;
-  BatchGeneratorScope &operator=(const BatchGeneratorScope &) = delete;
+  BatchGeneratorScope(const BatchGeneratorScope&) = delete;
+  BatchGeneratorScope& operator=(const BatchGeneratorScope&) = delete;
 
-private:
-  Generator *prev_;
+ private:
+  Generator* prev_;
 };
-} // namespace detail
+}  // namespace detail
 
-} // namespace nabla::data
+}  // namespace nabla::data

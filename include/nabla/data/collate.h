@@ -12,6 +12,6 @@ namespace nabla::data {
 /// Stacks data and targets along a new leading dim. Undefined targets
 /// (unlabelled examples) give an undefined batch target; shapes must agree
 /// across the examples.
-Example collate(const std::vector<Example> &examples);
+Example collate(const std::vector<Example>& examples);
 
-} // namespace nabla::data
+}  // namespace nabla::data

@@ -50,24 +50,21 @@ struct DataLoaderOptions {
 };
 
 class DataLoader {
-public:
+ public:
   using Iterator = detail::StreamIterator;
 
-  DataLoader(std::shared_ptr<const Dataset> dataset,
-             DataLoaderOptions options = {});
+  DataLoader(std::shared_ptr<const Dataset> dataset, DataLoaderOptions options = {});
   /// Copies (or moves) the dataset into the loader; datasets are usually cheap
   /// handles to tensors.
   template <typename D>
-  requires std::derived_from<std::remove_cvref_t<D>, Dataset>
-  DataLoader(D &&dataset, DataLoaderOptions options = {})
-      : DataLoader(
-            std::make_shared<std::remove_cvref_t<D>>(std::forward<D>(dataset)),
-            std::move(options)) {}
+  requires std::derived_from<std::remove_cvref_t<D>, Dataset> DataLoader(D&& dataset,
+                                                                         DataLoaderOptions options = {})
+      : DataLoader(std::make_shared<std::remove_cvref_t<D>>(std::forward<D>(dataset)), std::move(options)) {}
 
   /// Batches per epoch.
   int64_t size() const;
-  const Dataset &dataset() const { return *dataset_; }
-  const DataLoaderOptions &options() const { return options_; }
+  const Dataset& dataset() const { return *dataset_; }
+  const DataLoaderOptions& options() const { return options_; }
   /// The epoch the next begin() runs (each begin() starts an epoch and advances
   /// this).
   int64_t epoch() const { return epoch_; }
@@ -77,11 +74,11 @@ public:
   Iterator begin();
   std::default_sentinel_t end() const { return {}; }
 
-private:
+ private:
   std::shared_ptr<const Dataset> dataset_;
   DataLoaderOptions options_;
   std::shared_ptr<const Sampler> sampler_;
   int64_t epoch_ = 0;
 };
 
-} // namespace nabla::data
+}  // namespace nabla::data

@@ -29,7 +29,7 @@
 namespace nabla::data {
 
 class Pipeline {
-public:
+ public:
   using Iterator = detail::StreamIterator;
   /// Makes a fresh single pass over the elements.
   using Source = std::function<std::unique_ptr<detail::Stream>()>;
@@ -38,15 +38,15 @@ public:
   explicit Pipeline(Source source);
 
   /// Rows of x and y along dim 0 (y optional), through a TensorDataset.
-  static Pipeline from_tensors(const Tensor &x, const Tensor &y = {});
+  static Pipeline from_tensors(const Tensor& x, const Tensor& y = {});
   /// dataset.get(0), get(1), ... in order (the same Dataset interface a
   /// DataLoader reads).
   static Pipeline from_dataset(std::shared_ptr<const Dataset> dataset);
   template <typename D>
   requires std::derived_from<std::remove_cvref_t<D>, Dataset>
-  static Pipeline from_dataset(D &&dataset) {
-    return from_dataset(std::shared_ptr<const Dataset>(
-        std::make_shared<std::remove_cvref_t<D>>(std::forward<D>(dataset))));
+  static Pipeline from_dataset(D&& dataset) {
+    return from_dataset(
+        std::shared_ptr<const Dataset>(std::make_shared<std::remove_cvref_t<D>>(std::forward<D>(dataset))));
   }
   /// Elements from `next()` until it returns nullopt. Each pass calls a fresh
   /// copy of `next`, so a `mutable` lambda restarts from its captured state
@@ -80,8 +80,8 @@ public:
   Iterator begin() const;
   std::default_sentinel_t end() const { return {}; }
 
-private:
+ private:
   Source source_;
 };
 
-} // namespace nabla::data
+}  // namespace nabla::data

@@ -12,7 +12,7 @@
 namespace nabla::data {
 
 class Sampler {
-public:
+ public:
   virtual ~Sampler() = default;
   /// Number of indices per epoch.
   virtual int64_t size() const = 0;
@@ -25,32 +25,32 @@ public:
   int64_t epoch() const { return epoch_; }
   std::vector<int64_t> indices() const { return indices(epoch_); }
 
-private:
+ private:
   int64_t epoch_ = 0;
 };
 
 /// 0, 1, ..., n-1 every epoch.
 class SequentialSampler : public Sampler {
-public:
+ public:
   explicit SequentialSampler(int64_t n);
   int64_t size() const override { return n_; }
   std::vector<int64_t> indices(int64_t epoch) const override;
   using Sampler::indices;
 
-private:
+ private:
   int64_t n_;
 };
 
 /// A new permutation of 0..n-1 each epoch; epoch e of seed s is always the same
 /// permutation.
 class RandomSampler : public Sampler {
-public:
+ public:
   explicit RandomSampler(int64_t n, uint64_t seed = 0);
   int64_t size() const override { return n_; }
   std::vector<int64_t> indices(int64_t epoch) const override;
   using Sampler::indices;
 
-private:
+ private:
   int64_t n_;
   uint64_t seed_;
 };
@@ -61,15 +61,14 @@ private:
 /// to one), and rank r takes every num_replicas-th index starting at r. All
 /// ranks get the same count, so they run the same number of steps.
 class DistributedSampler : public Sampler {
-public:
-  DistributedSampler(int64_t n, int64_t num_replicas, int64_t rank,
-                     bool shuffle = true, uint64_t seed = 0,
+ public:
+  DistributedSampler(int64_t n, int64_t num_replicas, int64_t rank, bool shuffle = true, uint64_t seed = 0,
                      bool drop_last = false);
   int64_t size() const override { return per_rank_; }
   std::vector<int64_t> indices(int64_t epoch) const override;
   using Sampler::indices;
 
-private:
+ private:
   int64_t n_, replicas_, rank_;
   bool shuffle_;
   uint64_t seed_;
@@ -77,4 +76,4 @@ private:
   int64_t per_rank_;
 };
 
-} // namespace nabla::data
+}  // namespace nabla::data

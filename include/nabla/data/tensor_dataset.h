@@ -9,7 +9,7 @@
 namespace nabla::data {
 
 class TensorDataset : public Dataset {
-public:
+ public:
   /// x and y must have the same size along dim 0; y may be undefined
   /// (unlabelled data).
   explicit TensorDataset(Tensor x, Tensor y = {});
@@ -18,12 +18,12 @@ public:
   Example get(int64_t i) const override;
   /// Rows `indices` of x and y, gathered with index_select (one copy per
   /// tensor).
-  Example get_batch(const std::vector<int64_t> &indices) const override;
-  const Tensor &data() const { return x_; }
-  const Tensor &targets() const { return y_; }
+  Example get_batch(const std::vector<int64_t>& indices) const override;
+  const Tensor& data() const { return x_; }
+  const Tensor& targets() const { return y_; }
 
-private:
+ private:
   Tensor x_, y_;
 };
 
-} // namespace nabla::data
+}  // namespace nabla::data

@@ -64,8 +64,8 @@ class Compose : public Transform {
  public:
   Compose(std::vector<AnyTransform> steps);
   template <std::derived_from<Transform>... Ts>
-    requires(sizeof...(Ts) > 0)
-  explicit Compose(Ts... ts) : Compose(std::vector<AnyTransform>{AnyTransform(std::move(ts))...}) {}
+  requires(sizeof...(Ts) > 0) explicit Compose(Ts... ts)
+      : Compose(std::vector<AnyTransform>{AnyTransform(std::move(ts))...}) {}
   Tensor operator()(const Tensor& x) const override;
   Tensor batch(const Tensor& x) const override;
   const std::vector<AnyTransform>& steps() const { return steps_; }

@@ -50,8 +50,8 @@ using GradHook = std::function<Tensor(const Tensor&)>;
 struct TensorImpl {
   std::shared_ptr<Storage> storage;
   Shape shape;
-  Shape strides;         // in elements
-  int64_t offset = 0;    // in elements, into storage
+  Shape strides;       // in elements
+  int64_t offset = 0;  // in elements, into storage
   DType dtype = kFloat32;
   bool requires_grad = false;
   bool retains_grad = false;
@@ -59,10 +59,10 @@ struct TensorImpl {
   bool is_wrapped_number = false;
   /// Made by a view op (shares storage with another tensor); in-place ops with autograd refuse it.
   bool is_view = false;
-  uint32_t output_nr = 0;                      // which output of grad_fn this is
-  std::shared_ptr<autograd::Node> grad_fn;     // null for leaves
-  std::shared_ptr<TensorImpl> grad;            // accumulated .grad of a leaf (or retained non-leaf)
-  std::vector<GradHook> hooks;                 // hooks of a leaf (non-leaf hooks live on grad_fn)
+  uint32_t output_nr = 0;                   // which output of grad_fn this is
+  std::shared_ptr<autograd::Node> grad_fn;  // null for leaves
+  std::shared_ptr<TensorImpl> grad;         // accumulated .grad of a leaf (or retained non-leaf)
+  std::vector<GradHook> hooks;              // hooks of a leaf (non-leaf hooks live on grad_fn)
 
   Device device() const { return storage ? storage->device : kCPU; }
   int64_t numel() const { return shape.numel(); }

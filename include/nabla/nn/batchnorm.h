@@ -37,7 +37,7 @@ class BatchNormImplBase : public Cloneable<Derived> {
   std::string extra_repr() const override;
 
   Options options;
-  Tensor weight, bias;                                   // [C] (undefined without affine)
+  Tensor weight, bias;                                    // [C] (undefined without affine)
   Tensor running_mean, running_var, num_batches_tracked;  // undefined without track_running_stats
 };
 }  // namespace detail

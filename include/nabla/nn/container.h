@@ -20,10 +20,7 @@ class SequentialImpl : public Cloneable<SequentialImpl> {
  public:
   SequentialImpl() = default;
   template <ModuleLike... Ms>
-    requires(sizeof...(Ms) > 0)
-  explicit SequentialImpl(const Ms&... modules) {
-    (push_back(modules), ...);
-  }
+  requires(sizeof...(Ms) > 0) explicit SequentialImpl(const Ms&... modules) { (push_back(modules), ...); }
   /// Named children, in order.
   explicit SequentialImpl(const OrderedDict<std::shared_ptr<Module>>& named);
 
@@ -40,7 +37,8 @@ class SequentialImpl : public Cloneable<SequentialImpl> {
   template <typename T>
   T& at(size_t i) const {
     auto* p = dynamic_cast<T*>((*this)[i].get());
-    NABLA_CHECK(p != nullptr, "Sequential: layer ", i, " is a ", (*this)[i]->name(), ", not the requested type");
+    NABLA_CHECK(p != nullptr, "Sequential: layer ", i, " is a ", (*this)[i]->name(),
+                ", not the requested type");
     return *p;
   }
   Tensor forward(Tensor x) override;
@@ -52,10 +50,7 @@ class ModuleListImpl : public Cloneable<ModuleListImpl> {
  public:
   ModuleListImpl() = default;
   template <ModuleLike... Ms>
-    requires(sizeof...(Ms) > 0)
-  explicit ModuleListImpl(const Ms&... modules) {
-    (push_back(modules), ...);
-  }
+  requires(sizeof...(Ms) > 0) explicit ModuleListImpl(const Ms&... modules) { (push_back(modules), ...); }
   template <ModuleLike M>
   void push_back(const M& module) {
     register_module(std::to_string(size()), as_module_ptr(module));
@@ -66,7 +61,8 @@ class ModuleListImpl : public Cloneable<ModuleListImpl> {
   template <typename T>
   T& at(size_t i) const {
     auto* p = dynamic_cast<T*>((*this)[i].get());
-    NABLA_CHECK(p != nullptr, "ModuleList: entry ", i, " is a ", (*this)[i]->name(), ", not the requested type");
+    NABLA_CHECK(p != nullptr, "ModuleList: entry ", i, " is a ", (*this)[i]->name(),
+                ", not the requested type");
     return *p;
   }
   auto begin() const { return children_.begin(); }

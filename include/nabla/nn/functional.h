@@ -14,7 +14,9 @@ namespace nabla::F {
 
 // ---- activations ---------------------------------------------------------------------------
 inline Tensor relu(const Tensor& x) { return nabla::relu(x); }
-inline Tensor leaky_relu(const Tensor& x, double negative_slope = 0.01) { return nabla::leaky_relu(x, negative_slope); }
+inline Tensor leaky_relu(const Tensor& x, double negative_slope = 0.01) {
+  return nabla::leaky_relu(x, negative_slope);
+}
 /// approximate: "none" (erf form) or "tanh".
 inline Tensor gelu(const Tensor& x, const char* approximate = "none") { return nabla::gelu(x, approximate); }
 inline Tensor silu(const Tensor& x) { return nabla::silu(x); }
@@ -34,7 +36,8 @@ inline Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias =
 }
 /// y_k = x1^T W_k x2 + b_k with weight [out, in1, in2]; x1 [..., in1], x2 [..., in2].
 Tensor bilinear(const Tensor& x1, const Tensor& x2, const Tensor& weight, const Tensor& bias = {});
-inline Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias = {}, const Conv2dOptions& opt = {}) {
+inline Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias = {},
+                     const Conv2dOptions& opt = {}) {
   return nabla::conv2d(x, weight, bias, opt);
 }
 struct Conv1dOptions {
@@ -43,7 +46,8 @@ struct Conv1dOptions {
   int64_t dilation = 1;
   int64_t groups = 1;
 };
-/// 1-d convolution of x [N, C, L] (or [C, L]) with weight [C_out, C/groups, k] (runs conv2d on a height-1 image).
+/// 1-d convolution of x [N, C, L] (or [C, L]) with weight [C_out, C/groups, k] (runs conv2d on a height-1
+/// image).
 Tensor conv1d(const Tensor& x, const Tensor& weight, const Tensor& bias = {}, const Conv1dOptions& opt = {});
 inline Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bias = {},
                                const ConvTranspose2dOptions& opt = {}) {
@@ -63,8 +67,12 @@ inline Tensor flatten(const Tensor& x, int64_t start_dim = 0, int64_t end_dim = 
   return x.flatten(start_dim, end_dim);
 }
 /// Rows of weight [num, dim] picked by int64 indices of any shape.
-inline Tensor embedding(const Tensor& indices, const Tensor& weight) { return nabla::embedding(weight, indices); }
-inline Tensor one_hot(const Tensor& indices, int64_t num_classes = -1) { return nabla::one_hot(indices, num_classes); }
+inline Tensor embedding(const Tensor& indices, const Tensor& weight) {
+  return nabla::embedding(weight, indices);
+}
+inline Tensor one_hot(const Tensor& indices, int64_t num_classes = -1) {
+  return nabla::one_hot(indices, num_classes);
+}
 /// Constant padding; pads = {last_lo, last_hi, prev_lo, prev_hi, ...}.
 inline Tensor pad(const Tensor& x, const std::vector<int64_t>& pads, double value = 0.0) {
   return nabla::pad(x, pads, value);

@@ -39,7 +39,8 @@ class BilinearImpl : public Cloneable<BilinearImpl> {
     int64_t out = 0;
     bool bias = true;
   };
-  BilinearImpl(int64_t in1, int64_t in2, int64_t out, bool bias = true) : BilinearImpl(Options{in1, in2, out, bias}) {}
+  BilinearImpl(int64_t in1, int64_t in2, int64_t out, bool bias = true)
+      : BilinearImpl(Options{in1, in2, out, bias}) {}
   explicit BilinearImpl(const Options& options);
   void reset();
   void reset_parameters();

@@ -83,7 +83,8 @@ class BCELossImpl : public detail::LossImplBase<BCELossImpl, F::BCELossOptions> 
 NABLA_MODULE(BCELoss);
 
 /// Binary cross-entropy of logits, numerically stable (weight, pos_weight).
-class BCEWithLogitsLossImpl : public detail::LossImplBase<BCEWithLogitsLossImpl, F::BCEWithLogitsLossOptions> {
+class BCEWithLogitsLossImpl
+    : public detail::LossImplBase<BCEWithLogitsLossImpl, F::BCEWithLogitsLossOptions> {
  public:
   BCEWithLogitsLossImpl() : BCEWithLogitsLossImpl(Options{}) {}
   explicit BCEWithLogitsLossImpl(const Options& options);

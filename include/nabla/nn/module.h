@@ -23,8 +23,8 @@
 // `module.clone()` for modules deriving from nn::Cloneable<Self>, or `copy.load_state_dict(
 // model.state_dict())` for any module.
 #pragma once
-#include <functional>
 #include <concepts>
+#include <functional>
 #include <memory>
 #include <ostream>
 #include <string>
@@ -45,7 +45,7 @@ struct OptionsOf {
   using type = None;
 };
 template <typename Impl>
-  requires requires { typename Impl::Options; }
+requires requires { typename Impl::Options; }
 struct OptionsOf<Impl> {
   using type = typename Impl::Options;
 };
@@ -98,10 +98,10 @@ class Module {
   }
   /// Registers the module a holder (nn::Linear, ...) points to; the holder keeps sharing it.
   template <typename Holder>
-    requires requires(const Holder& h) {
-      h.ptr();
-      typename Holder::ImplType;
-    }
+  requires requires(const Holder& h) {
+    h.ptr();
+    typename Holder::ImplType;
+  }
   Holder register_module(const std::string& name, Holder holder) {
     register_child(name, holder.ptr());
     return holder;
@@ -183,7 +183,7 @@ concept ModuleHolderType = requires(const H& h) {
 /// Anything that can be registered as a child: a holder or a shared_ptr to a Module subclass.
 template <typename M>
 concept ModuleLike = ModuleHolderType<std::remove_cvref_t<M>> ||
-                     std::convertible_to<std::remove_cvref_t<M>, std::shared_ptr<Module>>;
+    std::convertible_to<std::remove_cvref_t<M>, std::shared_ptr<Module>>;
 /// The module behind a holder or shared_ptr (for containers that take either).
 template <ModuleLike M>
 std::shared_ptr<Module> as_module_ptr(const M& m) {
@@ -204,7 +204,7 @@ class Cloneable : public Module {
   using Module::Module;
   std::shared_ptr<Module> clone() const override {
     std::shared_ptr<Derived> copy;
-    if constexpr (requires(Derived& d) { d.reset(); }) {
+    if constexpr (requires(Derived & d) { d.reset(); }) {
       copy = std::make_shared<Derived>(static_cast<const Derived&>(*this));
       copy->clear_registries();
       copy->reset();
@@ -220,7 +220,6 @@ class Cloneable : public Module {
   }
 };
 
-
 /// A shared handle to a module implementation: `Linear` holds a `LinearImpl`. Constructor
 /// arguments go to the Impl; `holder->member` reaches it; `holder(args...)` calls forward.
 /// Copies share the Impl; clone() (on the named holders) deep-copies.
@@ -230,24 +229,23 @@ class ModuleHolder {
   using ImplType = Impl;
 
   /// Default-constructs the Impl (for layers without required arguments, e.g. nn::ReLU).
-  ModuleHolder()
-    requires std::is_default_constructible_v<Impl>
-      : impl_(std::make_shared<Impl>()) {}
+  ModuleHolder() requires std::is_default_constructible_v<Impl> : impl_(std::make_shared<Impl>()) {}
   /// An empty holder (assign to it later).
   ModuleHolder(std::nullptr_t) {}
   ModuleHolder(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
   /// Options by designated initialisers: nn::Linear({.in = 784, .out = 64, .bias = false}).
-  ModuleHolder(const typename ::nabla::detail::OptionsOf<Impl>::type& options)
-    requires requires { typename Impl::Options; }
-      : impl_(std::make_shared<Impl>(options)) {}
+  ModuleHolder(const typename ::nabla::detail::OptionsOf<Impl>::type& options) requires requires {
+    typename Impl::Options;
+  } : impl_(std::make_shared<Impl>(options)) {
+  }
   /// Positional arguments: nn::Linear(784, 64).
   template <typename A0, typename... Args>
-    requires(!std::is_same_v<std::remove_cvref_t<A0>, ModuleHolder> &&
-             !std::is_same_v<std::remove_cvref_t<A0>, std::shared_ptr<Impl>> &&
-             !std::is_same_v<std::remove_cvref_t<A0>, std::nullptr_t> &&
-             !std::is_base_of_v<ModuleHolder, std::remove_cvref_t<A0>> &&
-             std::is_constructible_v<Impl, A0, Args...>)
-  ModuleHolder(A0&& a0, Args&&... args) : impl_(std::make_shared<Impl>(std::forward<A0>(a0), std::forward<Args>(args)...)) {}
+  requires(!std::is_same_v<std::remove_cvref_t<A0>, ModuleHolder> &&
+           !std::is_same_v<std::remove_cvref_t<A0>, std::shared_ptr<Impl>> &&
+           !std::is_same_v<std::remove_cvref_t<A0>, std::nullptr_t> &&
+           !std::is_base_of_v<ModuleHolder, std::remove_cvref_t<A0>> &&
+           std::is_constructible_v<Impl, A0, Args...>) ModuleHolder(A0&& a0, Args&&... args)
+      : impl_(std::make_shared<Impl>(std::forward<A0>(a0), std::forward<Args>(args)...)) {}
 
   Impl* operator->() const { return get(); }
   Impl& operator*() const { return *get(); }

@@ -15,7 +15,8 @@ class MaxPool2dImpl : public Cloneable<MaxPool2dImpl> {
     Size2 stride = 0;  // 0 = same as kernel
     Size2 padding = 0;
   };
-  MaxPool2dImpl(Size2 kernel, Size2 stride = 0, Size2 padding = 0) : MaxPool2dImpl(Options{kernel, stride, padding}) {}
+  MaxPool2dImpl(Size2 kernel, Size2 stride = 0, Size2 padding = 0)
+      : MaxPool2dImpl(Options{kernel, stride, padding}) {}
   explicit MaxPool2dImpl(const Options& o) : options(o) {}
   Tensor forward(Tensor x) override;
   std::string extra_repr() const override;
@@ -30,7 +31,8 @@ class AvgPool2dImpl : public Cloneable<AvgPool2dImpl> {
     Size2 stride = 0;  // 0 = same as kernel
     Size2 padding = 0;
   };
-  AvgPool2dImpl(Size2 kernel, Size2 stride = 0, Size2 padding = 0) : AvgPool2dImpl(Options{kernel, stride, padding}) {}
+  AvgPool2dImpl(Size2 kernel, Size2 stride = 0, Size2 padding = 0)
+      : AvgPool2dImpl(Options{kernel, stride, padding}) {}
   explicit AvgPool2dImpl(const Options& o) : options(o) {}
   Tensor forward(Tensor x) override;
   std::string extra_repr() const override;

@@ -135,8 +135,8 @@ struct OneCycleLROptions {
   bool cycle_momentum = true;           // momentum (SGD, RMSprop) or betas[0] (Adam, AdamW)
   double base_momentum = 0.85;
   double max_momentum = 0.95;
-  double div_factor = 25;               // initial lr = max_lr / div_factor
-  double final_div_factor = 1e4;        // final lr = initial lr / final_div_factor
+  double div_factor = 25;         // initial lr = max_lr / div_factor
+  double final_div_factor = 1e4;  // final lr = initial lr / final_div_factor
 };
 /// The 1cycle policy (Smith & Topal), two phases; step() once per batch, total_steps times at most.
 class OneCycleLR : public LRScheduler {

@@ -3,8 +3,8 @@
 // An optimizer holds parameter groups: each group is a list of parameters plus its own options
 // (lr, weight_decay, ...). Options a group leaves unset take the optimizer's defaults, as in PyTorch:
 //   nabla::optim::Adam optimizer(model.parameters(), {.lr = 1e-3});
-//   nabla::optim::SGD sgd({{.params = backbone}, {.params = head, .lr = 0.1}}, {.lr = 0.01, .momentum = 0.9});
-//   optimizer.zero_grad(); loss.backward(); optimizer.step();
+//   nabla::optim::SGD sgd({{.params = backbone}, {.params = head, .lr = 0.1}}, {.lr = 0.01, .momentum =
+//   0.9}); optimizer.zero_grad(); loss.backward(); optimizer.step();
 // step() updates every parameter that has a gradient in place, with one fused pass over its data;
 // parameters without a gradient are skipped. state_dict()/load_state_dict() save and restore the
 // per-parameter state (step count, moments, momentum buffers) and the group options.
@@ -28,16 +28,16 @@ struct ParamGroup {
   std::vector<Tensor> params = {};
   std::optional<double> lr = {};
   std::optional<double> weight_decay = {};
-  std::optional<double> momentum = {};                  // SGD, RMSprop
-  std::optional<double> dampening = {};                 // SGD
-  std::optional<bool> nesterov = {};                    // SGD
-  std::optional<std::pair<double, double>> betas = {};  // Adam, AdamW: .betas = std::pair{0.8, 0.99}
-  std::optional<double> eps = {};                       // Adam, AdamW, RMSprop, Adagrad
-  std::optional<bool> amsgrad = {};                     // Adam, AdamW
-  std::optional<double> alpha = {};                     // RMSprop
-  std::optional<bool> centered = {};                    // RMSprop
-  std::optional<double> lr_decay = {};                  // Adagrad
-  std::optional<double> initial_accumulator_value = {}; // Adagrad
+  std::optional<double> momentum = {};                   // SGD, RMSprop
+  std::optional<double> dampening = {};                  // SGD
+  std::optional<bool> nesterov = {};                     // SGD
+  std::optional<std::pair<double, double>> betas = {};   // Adam, AdamW: .betas = std::pair{0.8, 0.99}
+  std::optional<double> eps = {};                        // Adam, AdamW, RMSprop, Adagrad
+  std::optional<bool> amsgrad = {};                      // Adam, AdamW
+  std::optional<double> alpha = {};                      // RMSprop
+  std::optional<bool> centered = {};                     // RMSprop
+  std::optional<double> lr_decay = {};                   // Adagrad
+  std::optional<double> initial_accumulator_value = {};  // Adagrad
 };
 
 /// The resolved options of one group (every optimizer's fields; each uses its own).
@@ -124,9 +124,9 @@ class Optimizer {
   std::vector<std::string> option_names_;
   std::vector<std::string> state_names_;
   bool has_step_;
-  std::vector<std::vector<Tensor>> params_;        // per group
-  std::vector<GroupOptions> group_options_;        // per group
-  std::vector<std::vector<ParamState>> state_;     // per group, per parameter
+  std::vector<std::vector<Tensor>> params_;     // per group
+  std::vector<GroupOptions> group_options_;     // per group
+  std::vector<std::vector<ParamState>> state_;  // per group, per parameter
 
  private:
   GroupOptions resolve(const ParamGroup& group, size_t index) const;

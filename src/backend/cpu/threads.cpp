@@ -1,7 +1,7 @@
 // set_num_threads: one number for nabla's loops, OpenMP and OpenBLAS.
 #include <omp.h>
-#include <xmmintrin.h>
 #include <pmmintrin.h>
+#include <xmmintrin.h>
 
 #include <atomic>
 
@@ -15,7 +15,7 @@ namespace nabla {
 namespace {
 std::atomic<int> g_threads{0};
 thread_local int t_local_threads = 0;
-}
+}  // namespace
 
 namespace cpu {
 int num_threads() {

@@ -80,20 +80,23 @@ bool parse_int(std::string_view s, int64_t& v) {
   return false;
 }
 
-int64_t resolve(const Column& c, const std::vector<std::string>& names, const std::string& path, const char* what) {
+int64_t resolve(const Column& c, const std::vector<std::string>& names, const std::string& path,
+                const char* what) {
   int64_t n = static_cast<int64_t>(names.size());
   if (const auto* name = std::get_if<std::string>(&c.key)) {
     auto it = std::find(names.begin(), names.end(), *name);
     if (it == names.end()) {
       std::string all;
       for (const auto& s : names) all += (all.empty() ? "'" : ", '") + s + "'";
-      ::nabla::detail::throw_error("CSVDataset: ", path, ": ", what, " '", *name, "' is not in the header (columns: ", all, ")");
+      ::nabla::detail::throw_error("CSVDataset: ", path, ": ", what, " '", *name,
+                                   "' is not in the header (columns: ", all, ")");
     }
     return it - names.begin();
   }
   int64_t i = std::get<int64_t>(c.key);
   int64_t j = i < 0 ? i + n : i;
-  NABLA_CHECK(j >= 0 && j < n, "CSVDataset: ", path, ": ", what, " index ", i, " is out of range for ", n, " columns");
+  NABLA_CHECK(j >= 0 && j < n, "CSVDataset: ", path, ": ", what, " index ", i, " is out of range for ", n,
+              " columns");
   return j;
 }
 
@@ -119,7 +122,8 @@ CSVDataset::CSVDataset(CSVOptions options) : opt_(std::move(options)) {
   auto configure = [&](const std::vector<std::string>& first) {
     label_col = resolve(opt_.label_column, names, path, "label column");
     if (!opt_.feature_columns.empty()) {
-      for (const auto& c : opt_.feature_columns) feat_cols.push_back(resolve(c, names, path, "feature column"));
+      for (const auto& c : opt_.feature_columns)
+        feat_cols.push_back(resolve(c, names, path, "feature column"));
     } else {
       double d;
       for (int64_t j = 0; j < int64_t(names.size()); ++j)
@@ -159,7 +163,8 @@ CSVDataset::CSVDataset(CSVOptions options) : opt_(std::move(options)) {
     const std::string& lab = fields[label_col];
     if (opt_.regression) {
       double d;
-      if (!parse_double(lab, d)) ctx.fail("label column '" + names[label_col] + "': '" + lab + "' is not a number");
+      if (!parse_double(lab, d))
+        ctx.fail("label column '" + names[label_col] + "': '" + lab + "' is not a number");
       float_labels.push_back(static_cast<float>(d));
     } else if (label_is_string) {
       if (trim(lab).empty()) ctx.fail("label column '" + names[label_col] + "' is empty (missing value)");
@@ -192,7 +197,8 @@ CSVDataset::CSVDataset(CSVOptions options) : opt_(std::move(options)) {
 }
 
 Example CSVDataset::get(int64_t i) const {
-  NABLA_CHECK(i >= 0 && i < size(), "CSVDataset: index ", i, " is out of range for a dataset of size ", size());
+  NABLA_CHECK(i >= 0 && i < size(), "CSVDataset: index ", i, " is out of range for a dataset of size ",
+              size());
   int64_t f = features_.size(1);
   Tensor x = from_buffer(features_.data_ptr<float>() + i * f, {f}, kFloat32);
   Tensor y = from_buffer(static_cast<const uint8_t*>(labels_.raw_data()) + i * labels_.element_size(), {},
@@ -203,7 +209,8 @@ Example CSVDataset::get(int64_t i) const {
 Example CSVDataset::get_batch(const std::vector<int64_t>& indices) const {
   int64_t b = static_cast<int64_t>(indices.size()), f = features_.size(1);
   for (int64_t i : indices)
-    NABLA_CHECK(i >= 0 && i < size(), "CSVDataset: index ", i, " is out of range for a dataset of size ", size());
+    NABLA_CHECK(i >= 0 && i < size(), "CSVDataset: index ", i, " is out of range for a dataset of size ",
+                size());
   Tensor x = empty({b, f}, kFloat32), y = empty({b}, labels_.dtype());
   size_t ls = labels_.element_size();
   auto* lsrc = static_cast<const uint8_t*>(labels_.raw_data());

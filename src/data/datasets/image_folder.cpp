@@ -19,7 +19,8 @@ bool is_png(const fs::path& p) {
 
 }  // namespace
 
-ImageFolder::ImageFolder(const std::string& root, ImageFolderOptions options) : root_(root), opt_(std::move(options)) {
+ImageFolder::ImageFolder(const std::string& root, ImageFolderOptions options)
+    : root_(root), opt_(std::move(options)) {
   std::error_code ec;
   NABLA_CHECK(fs::is_directory(root, ec), "ImageFolder: '", root, "' is not a directory");
   for (const auto& e : fs::directory_iterator(root, ec))
@@ -45,12 +46,13 @@ ImageFolder::ImageFolder(const std::string& root, ImageFolderOptions options) : 
     }
     if (samples_.size() == before) empty_classes += (empty_classes.empty() ? "'" : ", '") + classes_[k] + "'";
   }
-  NABLA_CHECK(empty_classes.empty(), "ImageFolder: found no .png file for the class(es) ", empty_classes, " in '",
-              root, "'");
+  NABLA_CHECK(empty_classes.empty(), "ImageFolder: found no .png file for the class(es) ", empty_classes,
+              " in '", root, "'");
 }
 
 Example ImageFolder::get(int64_t i) const {
-  NABLA_CHECK(i >= 0 && i < size(), "ImageFolder: index ", i, " is out of range for a dataset of size ", size());
+  NABLA_CHECK(i >= 0 && i < size(), "ImageFolder: index ", i, " is out of range for a dataset of size ",
+              size());
   const Sample& s = samples_[i];
   Tensor img = read_png(s.path, opt_.mode);
   Tensor label = full({}, s.label, kInt64);

@@ -78,9 +78,7 @@ Example MNIST::get_batch(const std::vector<int64_t>& indices) const {
   return {transform_ ? transform_.batch(imgs) : imgs, lbls};
 }
 
-std::vector<std::string> MNIST::classes() const {
-  return {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"};
-}
+std::vector<std::string> MNIST::classes() const { return {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}; }
 
 FashionMNIST::FashionMNIST(const std::string& root, bool train, transforms::AnyTransform transform)
     : MNIST("FashionMNIST", root, train, std::move(transform),
@@ -90,7 +88,8 @@ FashionMNIST::FashionMNIST(const std::string& root, bool train, transforms::AnyT
                                        std::string(kDefaultRoot) + ")") {}
 
 std::vector<std::string> FashionMNIST::classes() const {
-  return {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"};
+  return {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+          "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
 }
 
 }  // namespace nabla::data::datasets

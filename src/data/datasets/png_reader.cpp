@@ -74,7 +74,8 @@ bool decode(FILE* f, Decoded* d) {
     return false;
   }
   if (uint64_t(rowbytes) * d->height > (uint64_t(1) << 31)) {
-    std::snprintf(d->msg, sizeof d->msg, "image %u x %u is too large (over 2 GiB decoded)", d->width, d->height);
+    std::snprintf(d->msg, sizeof d->msg, "image %u x %u is too large (over 2 GiB decoded)", d->width,
+                  d->height);
     return false;
   }
   d->pixels.resize(rowbytes * d->height);
@@ -112,7 +113,8 @@ Tensor read_png(const std::string& path, ImageMode mode) {
     uint8_t* o = out.data_ptr<uint8_t>();
     const uint8_t* s = d.pixels.data();
     for (int64_t i = 0; i < h * w; ++i)  // PIL's ITU-R 601-2 luma in 16-bit fixed point
-      o[i] = static_cast<uint8_t>((s[3 * i] * 19595 + s[3 * i + 1] * 38470 + s[3 * i + 2] * 7471 + 0x8000) >> 16);
+      o[i] = static_cast<uint8_t>((s[3 * i] * 19595 + s[3 * i + 1] * 38470 + s[3 * i + 2] * 7471 + 0x8000) >>
+                                  16);
     return out;
   }
   return from_buffer(d.pixels.data(), {h, w, c}, kUInt8);

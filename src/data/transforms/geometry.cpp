@@ -30,10 +30,14 @@ void flip_typed(const uint8_t* s, uint8_t* o, int64_t h, int64_t w) {
 // Typed copies for the common element sizes (tensor data is aligned to its element size).
 void flip_plane(const uint8_t* s, uint8_t* o, int64_t h, int64_t w, size_t es) {
   switch (es) {
-    case 1: return flip_typed<uint8_t>(s, o, h, w);
-    case 2: return flip_typed<uint16_t>(s, o, h, w);
-    case 4: return flip_typed<uint32_t>(s, o, h, w);
-    case 8: return flip_typed<uint64_t>(s, o, h, w);
+    case 1:
+      return flip_typed<uint8_t>(s, o, h, w);
+    case 2:
+      return flip_typed<uint16_t>(s, o, h, w);
+    case 4:
+      return flip_typed<uint32_t>(s, o, h, w);
+    case 8:
+      return flip_typed<uint64_t>(s, o, h, w);
   }
   for (int64_t r = 0; r < h; ++r)
     for (int64_t c = 0; c < w; ++c) std::memcpy(o + (r * w + c) * es, s + (r * w + (w - 1 - c)) * es, es);
@@ -88,7 +92,8 @@ Tensor crop(const Tensor& x, int64_t top, int64_t left, int64_t height, int64_t 
   size_t es = x.element_size(), ips = p.h * p.w * es, ops = height * width * es;
   auto* s = static_cast<const uint8_t*>(p.src.raw_data());
   auto* o = static_cast<uint8_t*>(out.raw_data());
-  for (int64_t i = 0; i < p.count; ++i) crop_plane(s + i * ips, o + i * ops, p.h, p.w, top, left, height, width, es);
+  for (int64_t i = 0; i < p.count; ++i)
+    crop_plane(s + i * ips, o + i * ops, p.h, p.w, top, left, height, width, es);
   return out;
 }
 
@@ -96,9 +101,7 @@ RandomHorizontalFlip::RandomHorizontalFlip(double p, std::optional<uint64_t> see
   NABLA_CHECK(p >= 0.0 && p <= 1.0, "RandomHorizontalFlip: p must be in [0, 1], got ", p);
 }
 
-Tensor RandomHorizontalFlip::operator()(const Tensor& x) const {
-  return rng_.uniform() < p_ ? hflip(x) : x;
-}
+Tensor RandomHorizontalFlip::operator()(const Tensor& x) const { return rng_.uniform() < p_ ? hflip(x) : x; }
 
 Tensor RandomHorizontalFlip::batch(const Tensor& x) const {
   Planes p = planes_of(x, "RandomHorizontalFlip");
@@ -114,8 +117,10 @@ Tensor RandomHorizontalFlip::batch(const Tensor& x) const {
   auto* o = static_cast<uint8_t*>(out.raw_data());
   for (int64_t b = 0; b < n; ++b)
     for (int64_t i = b * per; i < (b + 1) * per; ++i) {
-      if (flip[b]) flip_plane(s + i * ps, o + i * ps, p.h, p.w, es);
-      else std::memcpy(o + i * ps, s + i * ps, ps);
+      if (flip[b])
+        flip_plane(s + i * ps, o + i * ps, p.h, p.w, es);
+      else
+        std::memcpy(o + i * ps, s + i * ps, ps);
     }
   return out;
 }

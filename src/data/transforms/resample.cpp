@@ -26,10 +26,14 @@ T store(C v) {
 template <typename F>
 void visit_image_dtype(DType t, const char* who, F&& f) {
   switch (t) {
-    case kUInt8: return f(uint8_t{});
-    case kFloat32: return f(float{});
-    case kFloat64: return f(double{});
-    default: ::nabla::detail::throw_error(who, ": unsupported dtype ", t, " (expected uint8, float32 or float64)");
+    case kUInt8:
+      return f(uint8_t{});
+    case kFloat32:
+      return f(float{});
+    case kFloat64:
+      return f(double{});
+    default:
+      ::nabla::detail::throw_error(who, ": unsupported dtype ", t, " (expected uint8, float32 or float64)");
   }
 }
 
@@ -146,7 +150,8 @@ void rotate_planes(const T* s, T* o, int64_t planes, int64_t h, int64_t w, doubl
       if (interp == Interpolation::kNearest) {
         int64_t xi = static_cast<int64_t>(std::nearbyint(ix)), yi = static_cast<int64_t>(std::nearbyint(iy));
         bool in = xi >= 0 && xi < w && yi >= 0 && yi < h;
-        for (int64_t p = 0; p < planes; ++p) o[p * h * w + idx] = in ? s[p * h * w + yi * w + xi] : store<T>(f);
+        for (int64_t p = 0; p < planes; ++p)
+          o[p * h * w + idx] = in ? s[p * h * w + yi * w + xi] : store<T>(f);
         continue;
       }
       C x0f = std::floor(ix), y0f = std::floor(iy);
@@ -182,8 +187,8 @@ Tensor rotate_impl(const Tensor& x, const std::vector<double>& angles, Interpola
   visit_image_dtype(x.dtype(), who, [&](auto tag) {
     using T = decltype(tag);
     for (size_t e = 0; e < angles.size(); ++e)
-      rotate_planes(src.data_ptr<T>() + e * per * h * w, out.data_ptr<T>() + e * per * h * w, per, h, w, angles[e],
-                    interp, fill);
+      rotate_planes(src.data_ptr<T>() + e * per * h * w, out.data_ptr<T>() + e * per * h * w, per, h, w,
+                    angles[e], interp, fill);
   });
   return out;
 }
@@ -194,7 +199,8 @@ Tensor rotate(const Tensor& x, double angle, Interpolation interpolation, double
   return rotate_impl(x, {angle}, interpolation, fill, "rotate");
 }
 
-RandomRotation::RandomRotation(double degrees, Interpolation interpolation, double fill, std::optional<uint64_t> seed)
+RandomRotation::RandomRotation(double degrees, Interpolation interpolation, double fill,
+                               std::optional<uint64_t> seed)
     : degrees_(degrees), fill_(fill), interp_(interpolation), rng_(seed) {
   NABLA_CHECK(degrees >= 0, "RandomRotation: degrees must be >= 0, got ", degrees);
 }

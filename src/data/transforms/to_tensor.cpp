@@ -83,10 +83,12 @@ Tensor normalize(const Tensor& x, const std::vector<double>& mean, const std::ve
   return out;
 }
 
-Normalize::Normalize(std::vector<double> mean, std::vector<double> std) : mean_(std::move(mean)), std_(std::move(std)) {
+Normalize::Normalize(std::vector<double> mean, std::vector<double> std)
+    : mean_(std::move(mean)), std_(std::move(std)) {
   NABLA_CHECK(!mean_.empty() && mean_.size() == std_.size(), "Normalize: mean (", mean_.size(),
               " values) and std (", std_.size(), " values) must be non-empty and the same length");
-  for (double s : std_) NABLA_CHECK(s != 0.0, "Normalize: std evaluated to zero, leading to division by zero");
+  for (double s : std_)
+    NABLA_CHECK(s != 0.0, "Normalize: std evaluated to zero, leading to division by zero");
 }
 
 Tensor Normalize::operator()(const Tensor& x) const { return normalize(x, mean_, std_); }

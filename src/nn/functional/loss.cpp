@@ -33,13 +33,15 @@ Tensor float_target(const Tensor& input, const Tensor& target) {
 
 }  // namespace
 
-Tensor cross_entropy(const Tensor& input, const Tensor& target, const CrossEntropyLossOptions& opt, const char* who) {
-  return nabla::detail::cross_entropy(input, target, reduction_of(opt.reduction, who), opt.ignore_index, opt.weight,
-                                      opt.label_smoothing, who);
+Tensor cross_entropy(const Tensor& input, const Tensor& target, const CrossEntropyLossOptions& opt,
+                     const char* who) {
+  return nabla::detail::cross_entropy(input, target, reduction_of(opt.reduction, who), opt.ignore_index,
+                                      opt.weight, opt.label_smoothing, who);
 }
 
 Tensor nll_loss(const Tensor& input, const Tensor& target, const NLLLossOptions& opt, const char* who) {
-  return nabla::detail::nll_loss(input, target, reduction_of(opt.reduction, who), opt.ignore_index, opt.weight, who);
+  return nabla::detail::nll_loss(input, target, reduction_of(opt.reduction, who), opt.ignore_index,
+                                 opt.weight, who);
 }
 
 Tensor mse_loss(const Tensor& input, const Tensor& target, const MSELossOptions& opt, const char* who) {
@@ -55,7 +57,8 @@ Tensor l1_loss(const Tensor& input, const Tensor& target, const L1LossOptions& o
   return nabla::detail::reduce_loss(abs(input - target), red);
 }
 
-Tensor smooth_l1_loss(const Tensor& input, const Tensor& target, const SmoothL1LossOptions& opt, const char* who) {
+Tensor smooth_l1_loss(const Tensor& input, const Tensor& target, const SmoothL1LossOptions& opt,
+                      const char* who) {
   Reduction red = reduction_of(opt.reduction, who);
   check_pointwise(input, target, who);
   NABLA_CHECK(opt.beta >= 0, who, ": beta must be >= 0, got ", opt.beta);
@@ -66,15 +69,17 @@ Tensor smooth_l1_loss(const Tensor& input, const Tensor& target, const SmoothL1L
   return nabla::detail::reduce_loss(loss, red);
 }
 
-Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, const BCELossOptions& opt, const char* who) {
+Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, const BCELossOptions& opt,
+                            const char* who) {
   Reduction red = reduction_of(opt.reduction, who);
   check_pointwise(input, target, who);
   if (input.numel() > 0) {
     NoGradGuard no_grad;
     Tensor x = input.detach();
     double lo = amin(x).item<double>(), hi = amax(x).item<double>();
-    NABLA_CHECK(lo >= 0 && hi <= 1, who, ": all elements of input must be probabilities in [0, 1], got values in [",
-                lo, ", ", hi, "] (use binary_cross_entropy_with_logits for logits)");
+    NABLA_CHECK(lo >= 0 && hi <= 1, who,
+                ": all elements of input must be probabilities in [0, 1], got values in [", lo, ", ", hi,
+                "] (use binary_cross_entropy_with_logits for logits)");
   }
   Tensor t = float_target(input, target);
   // log clamped to >= -100 as PyTorch does, so x = 0 or 1 gives a large finite loss, not inf.

@@ -17,7 +17,8 @@ Shape channel_shape(const Tensor& x, int64_t channels) {
   return s;
 }
 
-void check_channel_tensor(const Tensor& t, int64_t channels, const char* what, const Tensor& x, const char* who) {
+void check_channel_tensor(const Tensor& t, int64_t channels, const char* what, const Tensor& x,
+                          const char* who) {
   if (!t.defined()) return;
   NABLA_CHECK(t.dim() == 1 && t.numel() == channels, who, ": ", what, " must have shape [", channels,
               "] for an input of shape ", x.shape(), ", got ", t.shape());
@@ -38,8 +39,8 @@ Normalized normalize(const Tensor& x, const Shape& dims, double eps) {
 
 }  // namespace
 
-Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
-                  const Tensor& bias, bool training, double momentum, double eps) {
+Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
+                  const Tensor& weight, const Tensor& bias, bool training, double momentum, double eps) {
   const char* who = "batch_norm";
   NABLA_CHECK(x.dim() >= 2, who, ": expected an input of shape [N, C] or [N, C, *], got ", x.shape());
   NABLA_CHECK(is_floating(x.dtype()), who, ": expected a floating point input, got ", x.dtype());
@@ -66,8 +67,10 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
       // PyTorch updates running_var with the unbiased batch variance.
       NoGradGuard no_grad;
       const double unbias = static_cast<double>(count) / static_cast<double>(count - 1);
-      Tensor rm = running_mean, rv = running_var;  // handles: the in-place update reaches the caller's buffers
-      if (rm.defined()) rm.mul_(Scalar(1.0 - momentum)).add_(n.mean.detach().reshape({c}).to(rm.dtype()), momentum);
+      Tensor rm = running_mean,
+             rv = running_var;  // handles: the in-place update reaches the caller's buffers
+      if (rm.defined())
+        rm.mul_(Scalar(1.0 - momentum)).add_(n.mean.detach().reshape({c}).to(rm.dtype()), momentum);
       if (rv.defined())
         rv.mul_(Scalar(1.0 - momentum)).add_(n.var.detach().reshape({c}).to(rv.dtype()), momentum * unbias);
     }
@@ -95,8 +98,8 @@ Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& 
               x.shape());
   NABLA_CHECK(!weight.defined() || weight.shape() == normalized_shape, who, ": weight must have shape ",
               normalized_shape, ", got ", weight.shape());
-  NABLA_CHECK(!bias.defined() || bias.shape() == normalized_shape, who, ": bias must have shape ", normalized_shape,
-              ", got ", bias.shape());
+  NABLA_CHECK(!bias.defined() || bias.shape() == normalized_shape, who, ": bias must have shape ",
+              normalized_shape, ", got ", bias.shape());
   Shape dims;
   for (int d = x.dim() - k; d < x.dim(); ++d) dims.push_back(d);
   Normalized n = normalize(x, dims, eps);

@@ -53,23 +53,26 @@ double clip_grad_norm_(const std::vector<Tensor>& parameters, double max_norm, d
   int kind = inf ? 3 : norm_type == 2 ? 0 : norm_type == 1 ? 1 : 2;
   double total = 0;
   for (const auto& grad : grads) {
-    NABLA_CHECK(grad.device() == kCPU, "clip_grad_norm_: gradients on ", grad.device(), " are not supported yet");
-    NABLA_CHECK(grad.is_floating_point(), "clip_grad_norm_: gradient has dtype ", grad.dtype(), ", expected floating");
+    NABLA_CHECK(grad.device() == kCPU, "clip_grad_norm_: gradients on ", grad.device(),
+                " are not supported yet");
+    NABLA_CHECK(grad.is_floating_point(), "clip_grad_norm_: gradient has dtype ", grad.dtype(),
+                ", expected floating");
     Tensor g = grad.dtype() == kFloat64 ? grad.contiguous() : grad.to(kFloat32).contiguous();
     int64_t n = g.numel(), blocks = (n + kBlock - 1) / kBlock;
     std::vector<double> partial(blocks);
     cpu::parallel_for(0, blocks, 2, [&](int64_t b, int64_t e) {
       for (int64_t k = b; k < e; ++k) {
         int64_t len = std::min(kBlock, n - k * kBlock);
-        partial[k] = g.dtype() == kFloat64 ? block_reduce(g.data_ptr<double>() + k * kBlock, len, kind, norm_type)
-                                           : block_reduce(g.data_ptr<float>() + k * kBlock, len, kind, norm_type);
+        partial[k] = g.dtype() == kFloat64
+                         ? block_reduce(g.data_ptr<double>() + k * kBlock, len, kind, norm_type)
+                         : block_reduce(g.data_ptr<float>() + k * kBlock, len, kind, norm_type);
       }
     });
     for (double v : partial) total = inf ? ((v > total || std::isnan(v)) ? v : total) : total + v;
   }
   if (!inf) total = kind == 0 ? std::sqrt(total) : kind == 1 ? total : std::pow(total, 1.0 / norm_type);
-  NABLA_CHECK(!error_if_nonfinite || std::isfinite(total), "clip_grad_norm_: the total norm of order ", norm_type,
-              " of the gradients is ", total, "; set error_if_nonfinite = false to clip anyway");
+  NABLA_CHECK(!error_if_nonfinite || std::isfinite(total), "clip_grad_norm_: the total norm of order ",
+              norm_type, " of the gradients is ", total, "; set error_if_nonfinite = false to clip anyway");
   double coef = max_norm / (total + 1e-6);
   if (coef < 1 || std::isnan(coef)) {  // PyTorch multiplies by clamp(coef, max=1): 1 changes nothing
     NoGradGuard no_grad;

@@ -13,8 +13,8 @@ Tensor as_dtype(const Tensor& t, DType d) { return t.dtype() == d ? t : t.to(d);
 // Runs f on a batched view of x ([C, H, W] gets a batch dim of 1, removed again after).
 template <typename F>
 Tensor batched(const char* op, const Tensor& x, const F& f) {
-  NABLA_CHECK(x.dim() == 3 || x.dim() == 4, op, ": expected a 4-d input [N, C, H, W] (or 3-d [C, H, W]), got shape ",
-              x.shape());
+  NABLA_CHECK(x.dim() == 3 || x.dim() == 4, op,
+              ": expected a 4-d input [N, C, H, W] (or 3-d [C, H, W]), got shape ", x.shape());
   if (x.dim() == 4) return f(x);
   return f(x.unsqueeze(0)).squeeze(0);
 }
@@ -41,24 +41,28 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const C
   DType t = promote_types(x.dtype(), weight.dtype());
   if (bias.defined()) t = promote_types(t, bias.dtype());
   return batched("conv2d", x, [&](const Tensor& xb) {
-    if (bias.defined()) return dispatch1(OpId::conv2d, {as_dtype(xb, t), as_dtype(weight, t), as_dtype(bias, t)}, a);
+    if (bias.defined())
+      return dispatch1(OpId::conv2d, {as_dtype(xb, t), as_dtype(weight, t), as_dtype(bias, t)}, a);
     return dispatch1(OpId::conv2d, {as_dtype(xb, t), as_dtype(weight, t)}, a);
   });
 }
 
 // A transposed convolution is conv2d's input gradient: conv2d_input_grad(x, w) with the output
 // shape as attribute. Its VJP (conv2d for x, conv2d_weight_grad for w) comes with the op.
-Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const ConvTranspose2dOptions& opt) {
+Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                        const ConvTranspose2dOptions& opt) {
   const char* op = "conv_transpose2d";
-  NABLA_CHECK(weight.dim() == 4, op, ": expected a 4-d weight [C_in, C_out/groups, kH, kW], got shape ", weight.shape());
+  NABLA_CHECK(weight.dim() == 4, op, ": expected a 4-d weight [C_in, C_out/groups, kH, kW], got shape ",
+              weight.shape());
   NABLA_CHECK(opt.groups > 0, op, ": groups must be positive, got ", opt.groups);
   for (int d = 0; d < 2; ++d) {
-    NABLA_CHECK(opt.stride[d] > 0 && opt.dilation[d] > 0, op, ": stride and dilation must be positive, got stride [",
-                opt.stride[0], ", ", opt.stride[1], "] and dilation [", opt.dilation[0], ", ", opt.dilation[1], "]");
-    NABLA_CHECK(opt.padding[d] >= 0 && opt.output_padding[d] >= 0 && opt.output_padding[d] < opt.stride[d], op,
-                ": padding must be non-negative and output_padding in [0, stride), got padding [", opt.padding[0],
-                ", ", opt.padding[1], "], output_padding [", opt.output_padding[0], ", ", opt.output_padding[1],
-                "], stride [", opt.stride[0], ", ", opt.stride[1], "]");
+    NABLA_CHECK(opt.stride[d] > 0 && opt.dilation[d] > 0, op,
+                ": stride and dilation must be positive, got stride [", opt.stride[0], ", ", opt.stride[1],
+                "] and dilation [", opt.dilation[0], ", ", opt.dilation[1], "]");
+    NABLA_CHECK(opt.padding[d] >= 0 && opt.output_padding[d] >= 0 && opt.output_padding[d] < opt.stride[d],
+                op, ": padding must be non-negative and output_padding in [0, stride), got padding [",
+                opt.padding[0], ", ", opt.padding[1], "], output_padding [", opt.output_padding[0], ", ",
+                opt.output_padding[1], "], stride [", opt.stride[0], ", ", opt.stride[1], "]");
   }
   Attrs a;
   for (int d = 0; d < 2; ++d) {
@@ -69,7 +73,8 @@ Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bia
   a.i[6] = opt.groups;
   DType t = promote_types(x.dtype(), weight.dtype());
   if (bias.defined()) t = promote_types(t, bias.dtype());
-  NABLA_CHECK(is_floating(t), op, ": expected floating-point tensors, got ", x.dtype(), " and ", weight.dtype());
+  NABLA_CHECK(is_floating(t), op, ": expected floating-point tensors, got ", x.dtype(), " and ",
+              weight.dtype());
   int64_t cout = weight.size(1) * opt.groups;
   if (bias.defined())
     NABLA_CHECK(bias.dim() == 1 && bias.size(0) == cout, op, ": bias of shape ", bias.shape(),
@@ -82,7 +87,8 @@ Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bia
     int64_t out[2];
     for (int d = 0; d < 2; ++d) {
       int64_t in = xb.size(2 + d), k = weight.size(2 + d);
-      out[d] = (in - 1) * opt.stride[d] - 2 * opt.padding[d] + opt.dilation[d] * (k - 1) + opt.output_padding[d] + 1;
+      out[d] = (in - 1) * opt.stride[d] - 2 * opt.padding[d] + opt.dilation[d] * (k - 1) +
+               opt.output_padding[d] + 1;
       NABLA_CHECK(out[d] > 0, op, ": input ", x.shape(), " with weight ", weight.shape(),
                   " gives an empty output (size ", out[d], ")");
     }
@@ -111,7 +117,8 @@ Tensor adaptive_avg_pool2d(const Tensor& x, int64_t out_h, int64_t out_w) {
   Attrs a;
   a.i[0] = out_h;
   a.i[1] = out_w;
-  return batched("adaptive_avg_pool2d", x, [&](const Tensor& xb) { return dispatch1(OpId::adaptive_avg_pool2d, {xb}, a); });
+  return batched("adaptive_avg_pool2d", x,
+                 [&](const Tensor& xb) { return dispatch1(OpId::adaptive_avg_pool2d, {xb}, a); });
 }
 
 }  // namespace nabla

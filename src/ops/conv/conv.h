@@ -25,7 +25,8 @@ struct ConvGeom {
   int64_t HoWo() const { return Ho * Wo; }
 };
 inline ConvGeom conv_geom(const Shape& x, const Shape& w, const Attrs& a) {
-  ConvGeom g{x[0], x[1], x[2], x[3], w[0], w[2], w[3], a.i[6], a.i[0], a.i[1], a.i[2], a.i[3], a.i[4], a.i[5], 0, 0};
+  ConvGeom g{x[0],   x[1],   x[2],   x[3],   w[0],   w[2],   w[3], a.i[6],
+             a.i[0], a.i[1], a.i[2], a.i[3], a.i[4], a.i[5], 0,    0};
   g.Ho = window_out(g.H, g.ph, g.dh * (g.kh - 1) + 1, g.sh);
   g.Wo = window_out(g.W, g.pw, g.dw * (g.kw - 1) + 1, g.sw);
   return g;

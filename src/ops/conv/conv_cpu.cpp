@@ -92,7 +92,8 @@ int64_t image_grain(const ConvGeom& G) {
 }
 
 template <typename T>
-void conv2d_typed(const Tensor& x_in, const Tensor& w_in, const Tensor* bias, const Tensor& out, const Attrs& a) {
+void conv2d_typed(const Tensor& x_in, const Tensor& w_in, const Tensor* bias, const Tensor& out,
+                  const Attrs& a) {
   ConvGeom G = conv_geom(x_in.shape(), w_in.shape(), a);
   bool pw = is_pointwise(G);
   Tensor w = contiguous_nograd(w_in), x = pw ? contiguous_nograd(x_in) : x_in;
@@ -107,7 +108,8 @@ void conv2d_typed(const Tensor& x_in, const Tensor& w_in, const Tensor* bias, co
   auto image = [&](int64_t n, T* col) {
     for (int64_t g = 0; g < G.groups; ++g) {
       T* C = po + (n * G.Co + g * Cog) * P;
-      for (int64_t o = 0; o < Cog; ++o) std::fill(C + o * P, C + (o + 1) * P, pb ? pb[(g * Cog + o) * bs] : T(0));
+      for (int64_t o = 0; o < Cog; ++o)
+        std::fill(C + o * P, C + (o + 1) * P, pb ? pb[(g * Cog + o) * bs] : T(0));
       if (Kc == 0) continue;
       const T* B = px + n * xs[0] + g * Cg * xs[1];
       if (!pw) {
@@ -189,8 +191,12 @@ template <template <typename> class Body>
 void by_float_dtype(const Tensor* in, int n, const Tensor& out, const Attrs& a) {
   if (out.numel() == 0) return;
   switch (out.dtype()) {
-    case kFloat32: Body<float>::run(in, n, out, a); break;
-    case kFloat64: Body<double>::run(in, n, out, a); break;
+    case kFloat32:
+      Body<float>::run(in, n, out, a);
+      break;
+    case kFloat64:
+      Body<double>::run(in, n, out, a);
+      break;
     default:
       run_in_float32(in, n, out, [&](const Tensor* f, const Tensor& o) { Body<float>::run(f, n, o, a); });
   }
@@ -203,11 +209,15 @@ struct Conv {
 };
 template <typename T>
 struct InputGrad {
-  static void run(const Tensor* in, int, const Tensor& o, const Attrs& a) { input_grad_typed<T>(in[0], in[1], o, a); }
+  static void run(const Tensor* in, int, const Tensor& o, const Attrs& a) {
+    input_grad_typed<T>(in[0], in[1], o, a);
+  }
 };
 template <typename T>
 struct WeightGrad {
-  static void run(const Tensor* in, int, const Tensor& o, const Attrs& a) { weight_grad_typed<T>(in[0], in[1], o, a); }
+  static void run(const Tensor* in, int, const Tensor& o, const Attrs& a) {
+    weight_grad_typed<T>(in[0], in[1], o, a);
+  }
 };
 
 }  // namespace

@@ -13,7 +13,8 @@ struct Pair {
 std::ostream& operator<<(std::ostream& os, Pair p) { return os << "[" << p.v[0] << ", " << p.v[1] << "]"; }
 
 void check_4d(const char* op, const Tensor& x) {
-  NABLA_CHECK(x.dim() == 4, op, ": expected a 4-d input [N, C, H, W] (or 3-d [C, H, W]), got shape ", x.shape());
+  NABLA_CHECK(x.dim() == 4, op, ": expected a 4-d input [N, C, H, W] (or 3-d [C, H, W]), got shape ",
+              x.shape());
   NABLA_CHECK(is_floating(x.dtype()), op, ": expected a floating-point input, got ", x.dtype());
 }
 
@@ -29,14 +30,15 @@ void conv2d_infer(const Tensor* in, int n, const Attrs& a, TensorMeta* out) {
   NABLA_CHECK(a.i[4] > 0 && a.i[5] > 0, "conv2d: dilation must be positive, got ", Pair{a.i + 4});
   int64_t g = a.i[6];
   NABLA_CHECK(g > 0, "conv2d: groups must be positive, got ", g);
-  NABLA_CHECK(w[0] % g == 0, "conv2d: weight ", w, " has ", w[0], " output channels, not divisible by groups=", g);
+  NABLA_CHECK(w[0] % g == 0, "conv2d: weight ", w, " has ", w[0],
+              " output channels, not divisible by groups=", g);
   NABLA_CHECK(x[1] == w[1] * g, "conv2d: input has ", x[1], " channels but weight ", w, " expects ", w[1] * g,
               " (groups=", g, ")");
   NABLA_CHECK(w[2] > 0 && w[3] > 0, "conv2d: weight ", w, " has an empty kernel");
   ConvGeom G = conv_geom(x, w, a);
   NABLA_CHECK(G.Ho > 0 && G.Wo > 0, "conv2d: input ", x, " is too small for weight ", w, " with stride ",
-              Pair{a.i}, ", padding ", Pair{a.i + 2}, ", dilation ", Pair{a.i + 4}, " (output size ", G.Ho, "x",
-              G.Wo, ")");
+              Pair{a.i}, ", padding ", Pair{a.i + 2}, ", dilation ", Pair{a.i + 4}, " (output size ", G.Ho,
+              "x", G.Wo, ")");
   if (n == 3) {
     const Shape& b = in[2].shape();
     NABLA_CHECK(b.size() == 1 && b[0] == w[0], "conv2d: bias of shape ", b, " does not match weight ", w,
@@ -61,7 +63,9 @@ void conv2d_vjp(const VjpArgs& a, Tensor* g) {
 }
 
 // ---- conv2d_input_grad(g, w) -> dL/dx of shape attrs.shape (the transposed convolution) ----
-void shape_attr_infer(const Tensor* in, int, const Attrs& a, TensorMeta* out) { out[0] = {a.shape, in[0].dtype()}; }
+void shape_attr_infer(const Tensor* in, int, const Attrs& a, TensorMeta* out) {
+  out[0] = {a.shape, in[0].dtype()};
+}
 // Linear in (g, w): <input_grad(g, w), h> = <g, conv2d(h, w)>.
 void conv2d_input_grad_vjp(const VjpArgs& a, Tensor* g) {
   const Tensor& h = a.grad_outputs[0];
@@ -88,8 +92,8 @@ void check_pool(const char* op, const Tensor& x, const Attrs& a, TensorMeta* out
               Pair{a.i + 4}, " must be non-negative and at most half of the kernel size ", Pair{a.i});
   PoolGeom G = pool_geom(x.shape(), a);
   NABLA_CHECK(G.Ho > 0 && G.Wo > 0, op, ": input ", x.shape(), " is too small for kernel ", Pair{a.i},
-              " with stride ", Pair{a.i + 2}, " and padding ", Pair{a.i + 4}, " (output size ", G.Ho, "x", G.Wo,
-              ")");
+              " with stride ", Pair{a.i + 2}, " and padding ", Pair{a.i + 4}, " (output size ", G.Ho, "x",
+              G.Wo, ")");
   out[0] = {Shape{x.size(0), x.size(1), G.Ho, G.Wo}, x.dtype()};
 }
 
@@ -99,7 +103,8 @@ void max_pool2d_infer(const Tensor* in, int, const Attrs& a, TensorMeta* out) {
   out[1] = {out[0].shape, kInt64};
 }
 void max_pool2d_vjp(const VjpArgs& a, Tensor* g) {
-  g[0] = dispatch1(OpId::max_pool2d_grad, {a.grad_outputs[0], a.outputs[1]}, with_shape(a.attrs, a.input_meta[0].shape));
+  g[0] = dispatch1(OpId::max_pool2d_grad, {a.grad_outputs[0], a.outputs[1]},
+                   with_shape(a.attrs, a.input_meta[0].shape));
 }
 // max_pool2d_grad(g, indices): scatters g into the argmax positions; its adjoint gathers them.
 void max_pool2d_grad_vjp(const VjpArgs& a, Tensor* g) {
@@ -109,7 +114,9 @@ void max_pool2d_grad_vjp(const VjpArgs& a, Tensor* g) {
 }
 
 // ---- avg_pool2d (count_include_pad) and its grad: linear maps, adjoint of each other ----
-void avg_pool2d_infer(const Tensor* in, int, const Attrs& a, TensorMeta* out) { check_pool("avg_pool2d", in[0], a, out); }
+void avg_pool2d_infer(const Tensor* in, int, const Attrs& a, TensorMeta* out) {
+  check_pool("avg_pool2d", in[0], a, out);
+}
 void avg_pool2d_vjp(const VjpArgs& a, Tensor* g) {
   g[0] = dispatch1(OpId::avg_pool2d_grad, {a.grad_outputs[0]}, with_shape(a.attrs, a.input_meta[0].shape));
 }
@@ -127,7 +134,8 @@ void adaptive_avg_pool2d_infer(const Tensor* in, int, const Attrs& a, TensorMeta
   out[0] = {Shape{in[0].size(0), in[0].size(1), a.i[0], a.i[1]}, in[0].dtype()};
 }
 void adaptive_avg_pool2d_vjp(const VjpArgs& a, Tensor* g) {
-  g[0] = dispatch1(OpId::adaptive_avg_pool2d_grad, {a.grad_outputs[0]}, with_shape(a.attrs, a.input_meta[0].shape));
+  g[0] = dispatch1(OpId::adaptive_avg_pool2d_grad, {a.grad_outputs[0]},
+                   with_shape(a.attrs, a.input_meta[0].shape));
 }
 void adaptive_avg_pool2d_grad_vjp(const VjpArgs& a, Tensor* g) {
   g[0] = dispatch1(OpId::adaptive_avg_pool2d, {a.grad_outputs[0]}, with_shape(a.attrs, {}));
@@ -153,7 +161,8 @@ void register_conv_ops() {
   def(OpId::max_pool2d_grad, shape_attr_infer, max_pool2d_grad_vjp, conv_cpu::max_pool2d_grad, 0b10);
   def(OpId::avg_pool2d, avg_pool2d_infer, avg_pool2d_vjp, conv_cpu::avg_pool2d);
   def(OpId::avg_pool2d_grad, shape_attr_infer, avg_pool2d_grad_vjp, conv_cpu::avg_pool2d_grad);
-  def(OpId::adaptive_avg_pool2d, adaptive_avg_pool2d_infer, adaptive_avg_pool2d_vjp, conv_cpu::adaptive_avg_pool2d);
+  def(OpId::adaptive_avg_pool2d, adaptive_avg_pool2d_infer, adaptive_avg_pool2d_vjp,
+      conv_cpu::adaptive_avg_pool2d);
   def(OpId::adaptive_avg_pool2d_grad, shape_attr_infer, adaptive_avg_pool2d_grad_vjp,
       conv_cpu::adaptive_avg_pool2d_grad);
 }

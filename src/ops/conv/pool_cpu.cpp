@@ -17,7 +17,11 @@ struct Planes {
   const T* p;
   int64_t C, s0, s1, s2, s3;
   explicit Planes(const Tensor& t)
-      : p(static_cast<const T*>(t.raw_data())), C(t.size(1)), s0(t.stride(0)), s1(t.stride(1)), s2(t.stride(2)),
+      : p(static_cast<const T*>(t.raw_data())),
+        C(t.size(1)),
+        s0(t.stride(0)),
+        s1(t.stride(1)),
+        s2(t.stride(2)),
         s3(t.stride(3)) {}
   const T* plane(int64_t i) const { return p + (i / C) * s0 + (i % C) * s1; }
   T at(const T* plane, int64_t h, int64_t w) const { return plane[h * s2 + w * s3]; }
@@ -150,7 +154,8 @@ void avg_pool2d_grad(const Tensor* in, int, Tensor* out, const Attrs& a) {
           Window win(G, oh, ow);
           A v = static_cast<A>(g.at(gp, oh, ow)) / static_cast<A>(win.pool_size);
           for (int64_t h = win.h0; h < win.h1; ++h)
-            for (int64_t w = win.w0; w < win.w1; ++w) gx[h * G.W + w] = T(static_cast<A>(gx[h * G.W + w]) + v);
+            for (int64_t w = win.w0; w < win.w1; ++w)
+              gx[h * G.W + w] = T(static_cast<A>(gx[h * G.W + w]) + v);
         }
     });
   });

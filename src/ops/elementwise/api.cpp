@@ -53,8 +53,8 @@ void check_no_bool_sub(DType a, DType b) {
 /// copied first, so the kernel never reads an element it already overwrote.
 Tensor& inplace_binary(OpId id, Tensor& self, const Tensor& other, DType t, const Attrs& at = kNoAttrs) {
   Tensor o = cast(other, t);
-  if (o.shares_storage_with(self) &&
-      (o.storage_offset() != self.storage_offset() || o.strides() != self.strides() || o.shape() != self.shape()))
+  if (o.shares_storage_with(self) && (o.storage_offset() != self.storage_offset() ||
+                                      o.strides() != self.strides() || o.shape() != self.shape()))
     o = o.clone();
   return ops::dispatch_inplace(id, self, {cast(self, t), o}, at);
 }
@@ -103,13 +103,15 @@ Tensor div(const Tensor& a, const Tensor& b) {
   return binary(OpId::div, a, b, is_floating(t) ? t : default_dtype());
 }
 Tensor neg(const Tensor& a) {
-  NABLA_CHECK(a.dtype() != kBool, "neg: negation of a bool tensor is not supported; to invert a mask use logical_not()");
+  NABLA_CHECK(a.dtype() != kBool,
+              "neg: negation of a bool tensor is not supported; to invert a mask use logical_not()");
   return unary(OpId::neg, a);
 }
 Tensor pow(const Tensor& a, const Tensor& exponent) { return binary(OpId::pow, a, exponent); }
 Tensor pow(const Tensor& a, const Scalar& exponent) {
   DType t = result_type_scalar(a, exponent);
-  NABLA_CHECK(!is_integral(t) || exponent.to_int() >= 0, "pow: integers to negative integer powers are not allowed");
+  NABLA_CHECK(!is_integral(t) || exponent.to_int() >= 0,
+              "pow: integers to negative integer powers are not allowed");
   Attrs at;
   at.f[0] = exponent.to_double();
   return unary(OpId::pow_scalar, cast(a, t), at);
@@ -175,7 +177,7 @@ bool allclose(const Tensor& a, const Tensor& b, double rtol, double atol) {
   NoGradGuard no_grad;
   std::vector<double> x = a.to_vector<double>(), y = b.to_vector<double>();
   for (size_t i = 0; i < x.size(); ++i) {
-    if (x[i] == y[i]) continue;  // also equal infinities
+    if (x[i] == y[i]) continue;                                                  // also equal infinities
     if (!(std::abs(x[i] - y[i]) <= atol + rtol * std::abs(y[i]))) return false;  // NaN fails
   }
   return true;
@@ -266,7 +268,9 @@ Tensor& Tensor::sub_(const Scalar& other) {
   DType t = result_type_scalar(*this, other);
   return inplace_binary(OpId::sub, *this, scalar_as(other, t, device()), t);
 }
-Tensor& Tensor::mul_(const Tensor& other) { return inplace_binary(OpId::mul, *this, other, result_type2(*this, other)); }
+Tensor& Tensor::mul_(const Tensor& other) {
+  return inplace_binary(OpId::mul, *this, other, result_type2(*this, other));
+}
 Tensor& Tensor::mul_(const Scalar& other) {
   DType t = result_type_scalar(*this, other);
   return inplace_binary(OpId::mul, *this, scalar_as(other, t, device()), t);

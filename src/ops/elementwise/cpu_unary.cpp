@@ -23,7 +23,8 @@ void vec_unary(const Tensor& a, const Tensor& out, const Op& op) {
   auto f = [&op](VF x) { return op.vec(x); };
   if constexpr (std::is_same_v<T, float>) {
     if (a.is_contiguous() && out.is_contiguous()) {
-      cpu::parallel_for(0, n, cpu::kGrainSize, [&](int64_t s, int64_t e) { simd::map(pa + s, po + s, e - s, f); });
+      cpu::parallel_for(0, n, cpu::kGrainSize,
+                        [&](int64_t s, int64_t e) { simd::map(pa + s, po + s, e - s, f); });
       return;
     }
   }
@@ -124,7 +125,8 @@ struct Gelu {
   VF vec(VF x) const {
     VF half = simd::vset(0.5f), one = simd::vset(1.0f);
     if (tanh_form) {
-      VF inner = simd::vset(static_cast<float>(kBeta)) * (x + simd::vset(static_cast<float>(kKappa)) * (x * x * x));
+      VF inner =
+          simd::vset(static_cast<float>(kBeta)) * (x + simd::vset(static_cast<float>(kKappa)) * (x * x * x));
       return half * x * (one + simd::vtanh(inner));
     }
     return x * half * (one + simd::verf_gelu(x * simd::vset(static_cast<float>(M_SQRT1_2))));
@@ -135,7 +137,9 @@ struct Softplus {
   static constexpr const char* kName = "softplus";
   double beta, threshold;
   explicit Softplus(const Attrs& a) : beta(a.f[0]), threshold(a.f[1]) {}
-  double operator()(double x) const { return x * beta > threshold ? x : std::log1p(std::exp(x * beta)) / beta; }
+  double operator()(double x) const {
+    return x * beta > threshold ? x : std::log1p(std::exp(x * beta)) / beta;
+  }
   VF vec(VF x) const {
     VF b = simd::vset(static_cast<float>(beta));
     VF xb = x * b;

@@ -40,7 +40,8 @@ void binary_infer(const Tensor* in, int n, const Attrs&, TensorMeta* out) {
 template <OpId Id>
 void float_binary_infer(const Tensor* in, int n, const Attrs& a, TensorMeta* out) {
   binary_infer<Id>(in, n, a, out);
-  NABLA_CHECK(is_floating(out[0].dtype), op_name(Id), ": expected floating-point inputs, but got ", out[0].dtype);
+  NABLA_CHECK(is_floating(out[0].dtype), op_name(Id), ": expected floating-point inputs, but got ",
+              out[0].dtype);
 }
 void where_infer(const Tensor* in, int n, const Attrs&, TensorMeta* out) {
   NABLA_CHECK(n == 3, "where: expected 3 inputs (condition, a, b), got ", n);
@@ -49,14 +50,18 @@ void where_infer(const Tensor* in, int n, const Attrs&, TensorMeta* out) {
   Shape s = broadcast_shapes(in[0].shape(), in[1].shape(), "where");
   out[0] = {broadcast_shapes(s, in[2].shape(), "where"), in[1].dtype()};
 }
-void unary_infer(const Tensor* in, int, const Attrs&, TensorMeta* out) { out[0] = {in[0].shape(), in[0].dtype()}; }
+void unary_infer(const Tensor* in, int, const Attrs&, TensorMeta* out) {
+  out[0] = {in[0].shape(), in[0].dtype()};
+}
 template <OpId Id>
 void float_unary_infer(const Tensor* in, int, const Attrs&, TensorMeta* out) {
   NABLA_CHECK(is_floating(in[0].dtype()), op_name(Id), ": expected a floating-point tensor, but got ",
               in[0].dtype());
   out[0] = {in[0].shape(), in[0].dtype()};
 }
-void bool_unary_infer(const Tensor* in, int, const Attrs&, TensorMeta* out) { out[0] = {in[0].shape(), kBool}; }
+void bool_unary_infer(const Tensor* in, int, const Attrs&, TensorMeta* out) {
+  out[0] = {in[0].shape(), kBool};
+}
 
 // ---- VJP helpers ----
 const Tensor& grad(const VjpArgs& a) { return a.grad_outputs[0]; }
@@ -127,9 +132,7 @@ void clamp_vjp(const VjpArgs& a, Tensor* g) {
   g[0] = where(keep, grad(a), zero());
 }
 void relu_vjp(const VjpArgs& a, Tensor* g) { g[0] = where(y0(a) > 0, grad(a), zero()); }
-void leaky_relu_vjp(const VjpArgs& a, Tensor* g) {
-  g[0] = where(x0(a) > 0, grad(a), grad(a) * a.attrs.f[0]);
-}
+void leaky_relu_vjp(const VjpArgs& a, Tensor* g) { g[0] = where(x0(a) > 0, grad(a), grad(a) * a.attrs.f[0]); }
 void elu_vjp(const VjpArgs& a, Tensor* g) {
   const Tensor& x = x0(a);
   g[0] = where(le(x, scalar_tensor(0)), grad(a) * a.attrs.f[0] * x.exp(), grad(a));

@@ -31,11 +31,16 @@ inline O st(V v) {
 template <typename F>
 decltype(auto) visit_float(DType t, const char* op, F&& f) {
   switch (t) {
-    case DType::Float16: return f(Half{});
-    case DType::BFloat16: return f(BFloat16{});
-    case DType::Float32: return f(float{});
-    case DType::Float64: return f(double{});
-    default: break;
+    case DType::Float16:
+      return f(Half{});
+    case DType::BFloat16:
+      return f(BFloat16{});
+    case DType::Float32:
+      return f(float{});
+    case DType::Float64:
+      return f(double{});
+    default:
+      break;
   }
   detail::throw_error(op, ": expected a floating-point tensor, but got ", t);
 }

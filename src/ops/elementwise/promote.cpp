@@ -26,7 +26,9 @@ int combine_categories(int higher, int lower) {
 
 struct ResultTypeState {
   int dim = kUndef, zero = kUndef, wrapped = kUndef;
-  void add_wrapped(DType t) { wrapped = promote_skip_undefined(wrapped, is_floating(t) ? default_dtype() : t); }
+  void add_wrapped(DType t) {
+    wrapped = promote_skip_undefined(wrapped, is_floating(t) ? default_dtype() : t);
+  }
   void add(const Tensor& t) {
     if (t.impl()->is_wrapped_number)
       add_wrapped(t.dtype());
@@ -52,7 +54,8 @@ DType result_type(std::initializer_list<Tensor> tensors) {
 namespace detail {
 
 DType result_type2(const Tensor& a, const Tensor& b) {
-  if (a.dtype() == b.dtype() && !a.impl()->is_wrapped_number && !b.impl()->is_wrapped_number) return a.dtype();
+  if (a.dtype() == b.dtype() && !a.impl()->is_wrapped_number && !b.impl()->is_wrapped_number)
+    return a.dtype();
   ResultTypeState s;
   s.add(a);
   s.add(b);

@@ -70,8 +70,10 @@ inline VF verf_gelu(VF x) {
   VF zero = vset(0.0f), one = vset(1.0f);
   VF ax = x < zero ? -x : x;
   VF t = one / (vset(0.3275911f) * ax + one);
-  VF r = (((vset(1.061405429f) * t + vset(-1.453152027f)) * t + vset(1.421413741f)) * t + vset(-0.284496736f)) * t +
-         vset(0.254829592f);
+  VF r =
+      (((vset(1.061405429f) * t + vset(-1.453152027f)) * t + vset(1.421413741f)) * t + vset(-0.284496736f)) *
+          t +
+      vset(0.254829592f);
   VF y = one - r * t * vexp(-(x * x));
   return x < zero ? -y : y;
 }

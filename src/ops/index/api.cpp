@@ -87,17 +87,20 @@ Tensor one_hot(const Tensor& indices, int64_t num_classes) {
               indices.dtype());
   std::vector<int64_t> v = indices.to_vector<int64_t>();
   if (num_classes < 0) {
-    NABLA_CHECK(!v.empty(), "one_hot: cannot infer the number of classes from an empty tensor; pass num_classes");
+    NABLA_CHECK(!v.empty(),
+                "one_hot: cannot infer the number of classes from an empty tensor; pass num_classes");
     num_classes = *std::max_element(v.begin(), v.end()) + 1;
   }
   for (int64_t c : v) {
     NABLA_CHECK(c >= 0, "one_hot: class values must be non-negative, got ", c);
-    NABLA_CHECK(c < num_classes, "one_hot: class value ", c, " is out of range for num_classes ", num_classes);
+    NABLA_CHECK(c < num_classes, "one_hot: class value ", c, " is out of range for num_classes ",
+                num_classes);
   }
   Shape s = indices.shape();
   s.push_back(num_classes);
   Tensor idx = indices.to(kInt64).unsqueeze(-1);
-  return scatter_add(zeros(s, {kInt64, indices.device()}), -1, idx, ones(idx.shape(), {kInt64, indices.device()}));
+  return scatter_add(zeros(s, {kInt64, indices.device()}), -1, idx,
+                     ones(idx.shape(), {kInt64, indices.device()}));
 }
 
 Tensor embedding(const Tensor& weight, const Tensor& indices) {

@@ -26,10 +26,14 @@ void visit_index(const Tensor& index, F&& f) {
 template <typename F>
 void visit_size(DType t, F&& f) {
   switch (dtype_size(t)) {
-    case 1: return f(uint8_t{});
-    case 2: return f(uint16_t{});
-    case 4: return f(uint32_t{});
-    default: return f(uint64_t{});
+    case 1:
+      return f(uint8_t{});
+    case 2:
+      return f(uint16_t{});
+    case 4:
+      return f(uint32_t{});
+    default:
+      return f(uint64_t{});
   }
 }
 
@@ -44,7 +48,8 @@ void check_indices(const Tensor& index, int64_t size, int dim, const char* op) {
     cpu::for_each_row(L, 0, L.numel, [&](const int64_t* off, const int64_t* st, int64_t len) {
       for (int64_t k = 0; k < len; ++k) {
         int64_t v = p[off[0] + k * st[0]];
-        NABLA_CHECK(v >= 0 && v < size, op, ": index ", v, " is out of range for dim ", dim, " with size ", size);
+        NABLA_CHECK(v >= 0 && v < size, op, ": index ", v, " is out of range for dim ", dim, " with size ",
+                    size);
       }
     });
   });

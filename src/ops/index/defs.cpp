@@ -23,7 +23,9 @@ void check_index_fits(const Tensor& index, const Tensor& t, int skip, const char
                 " is larger than ", what, " ", t.shape(), " in dim ", d);
 }
 
-Tensor zeros_of(const TensorMeta& m, const Tensor& like) { return zeros(m.shape, {like.dtype(), like.device()}); }
+Tensor zeros_of(const TensorMeta& m, const Tensor& like) {
+  return zeros(m.shape, {like.dtype(), like.device()});
+}
 
 // ---- gather: out[i][j] = a[index[i][j]][j] (dim 0); out has the index's shape ----
 void gather_infer(const Tensor* in, int, const Attrs& a, TensorMeta* out) {
@@ -81,13 +83,14 @@ void index_select_vjp(const VjpArgs& a, Tensor* g) {
 void index_add_infer(const Tensor* in, int, const Attrs& a, TensorMeta* out) {
   check_index_dtype(in[1], "index_add");
   NABLA_CHECK(in[1].dim() == 1, "index_add: index must be 1-d, got shape ", in[1].shape());
-  NABLA_CHECK(in[0].dtype() == in[2].dtype(), "index_add: input has dtype ", in[0].dtype(), " but source has ",
-              in[2].dtype());
+  NABLA_CHECK(in[0].dtype() == in[2].dtype(), "index_add: input has dtype ", in[0].dtype(),
+              " but source has ", in[2].dtype());
   int d = static_cast<int>(a.i[0]);
   Shape expect = in[0].shape();
   expect[d] = in[1].numel();
-  NABLA_CHECK(in[2].shape() == expect, "index_add: source must have shape ", expect, " (input ", in[0].shape(),
-              " with dim ", d, " replaced by the index length ", in[1].numel(), "), got ", in[2].shape());
+  NABLA_CHECK(in[2].shape() == expect, "index_add: source must have shape ", expect, " (input ",
+              in[0].shape(), " with dim ", d, " replaced by the index length ", in[1].numel(), "), got ",
+              in[2].shape());
   out[0] = {in[0].shape(), in[0].dtype()};
 }
 void index_add_vjp(const VjpArgs& a, Tensor* g) {

@@ -13,8 +13,8 @@ Tensor as_dtype(const Tensor& t, DType d) { return t.dtype() == d ? t : t.to(d);
 
 void check_inner(const char* op, const Tensor& a, const Tensor& b) {
   int64_t ka = a.size(-1), kb = b.dim() == 1 ? b.size(0) : b.size(-2);
-  NABLA_CHECK(ka == kb, op, ": shapes ", a.shape(), " and ", b.shape(), " cannot be multiplied (", ka, " != ", kb,
-              ")");
+  NABLA_CHECK(ka == kb, op, ": shapes ", a.shape(), " and ", b.shape(), " cannot be multiplied (", ka,
+              " != ", kb, ")");
 }
 
 Tensor matmul_prim(const Tensor& a, const Tensor& b) {

@@ -11,8 +11,8 @@
 namespace nabla::ops::linalg_cpu {
 namespace {
 
-using cpu::BlasMat;
 using cpu::blas_layout;
+using cpu::BlasMat;
 using cpu::GemmShape;
 
 // The strides of a's batch dims seen through broadcasting to the output's batch dims.

@@ -6,15 +6,16 @@ namespace nabla::ops {
 namespace {
 
 void check_operand_dtypes(const char* op, const Tensor& a, const Tensor& b) {
-  NABLA_CHECK(a.dtype() == b.dtype(), op, ": expected operands of one dtype, got ", a.dtype(), " and ", b.dtype());
+  NABLA_CHECK(a.dtype() == b.dtype(), op, ": expected operands of one dtype, got ", a.dtype(), " and ",
+              b.dtype());
   NABLA_CHECK(a.dtype() != kBool, op, ": not implemented for bool tensors");
 }
 
 // ---- matmul: a [..., M, K] @ b [..., K, N] -> [batch..., M, N]; batch dims broadcast ----
 void matmul_infer(const Tensor* in, int, const Attrs&, TensorMeta* out) {
   const Shape &sa = in[0].shape(), &sb = in[1].shape();
-  NABLA_CHECK(sa.size() >= 2 && sb.size() >= 2, "matmul: the primitive needs operands with >= 2 dims, got shapes ",
-              sa, " and ", sb);
+  NABLA_CHECK(sa.size() >= 2 && sb.size() >= 2,
+              "matmul: the primitive needs operands with >= 2 dims, got shapes ", sa, " and ", sb);
   int na = sa.size(), nb = sb.size();
   NABLA_CHECK(sa[na - 1] == sb[nb - 2], "matmul: shapes ", sa, " and ", sb, " cannot be multiplied (",
               sa[na - 1], " != ", sb[nb - 2], ")");
@@ -59,8 +60,8 @@ void linear_infer(const Tensor* in, int n, const Attrs&, TensorMeta* out) {
   check_operand_dtypes("linear", in[0], in[1]);
   if (n == 3) {
     const Shape& sb = in[2].shape();
-    NABLA_CHECK(sb.size() == 1 && sb[0] == sw[0], "linear: bias of shape ", sb, " does not match weight of shape ",
-                sw, " (expected [", sw[0], "])");
+    NABLA_CHECK(sb.size() == 1 && sb[0] == sw[0], "linear: bias of shape ", sb,
+                " does not match weight of shape ", sw, " (expected [", sw[0], "])");
     NABLA_CHECK(in[2].dtype() == in[0].dtype(), "linear: bias has dtype ", in[2].dtype(), " but input has ",
                 in[0].dtype());
   }

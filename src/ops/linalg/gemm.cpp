@@ -67,8 +67,8 @@ void blas_gemm<float>(const GemmShape& s, int64_t M, int64_t N, const float* A, 
 }
 
 template <>
-void blas_gemm<double>(const GemmShape& s, int64_t M, int64_t N, const double* A, const double* B, double beta,
-                       double* C) {
+void blas_gemm<double>(const GemmShape& s, int64_t M, int64_t N, const double* A, const double* B,
+                       double beta, double* C) {
   SerialBlas serial;
   cblas_dgemm(CblasRowMajor, tr(s.a), tr(s.b), M, N, s.K, 1.0, A, s.a.ld, B, s.b.ld, beta, C, s.ldc);
 }

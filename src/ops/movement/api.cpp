@@ -25,7 +25,8 @@ Shape infer_size(const Shape& shape, int64_t numel, const char* op) {
     }
   }
   if (infer >= 0) {
-    NABLA_CHECK(known != 0 && numel % known == 0, op, ": shape ", shape, " is invalid for input of size ", numel);
+    NABLA_CHECK(known != 0 && numel % known == 0, op, ": shape ", shape, " is invalid for input of size ",
+                numel);
     s[infer] = numel / known;
   }
   NABLA_CHECK(s.numel() == numel, op, ": shape ", shape, " is invalid for input of size ", numel);
@@ -100,7 +101,8 @@ Tensor Tensor::select(int64_t dim, int64_t index) const {
   NABLA_CHECK(this->dim() > 0, "select: cannot index a 0-dim tensor");
   int d = wrap_dim(dim, this->dim(), "select");
   int64_t n = shape()[d];
-  NABLA_CHECK(index >= -n && index < n, "select: index ", index, " is out of bounds for dim ", d, " with size ", n);
+  NABLA_CHECK(index >= -n && index < n, "select: index ", index, " is out of bounds for dim ", d,
+              " with size ", n);
   Attrs a;
   a.i[0] = d;
   a.i[1] = index < 0 ? index + n : index;
@@ -199,8 +201,9 @@ Tensor stack(const std::vector<Tensor>& tensors, int64_t dim) {
   std::vector<Tensor> parts;
   parts.reserve(tensors.size());
   for (size_t k = 0; k < tensors.size(); ++k) {
-    NABLA_CHECK(tensors[k].shape() == tensors[0].shape(), "stack: all tensors must have the same shape, but tensor 0 has ",
-                tensors[0].shape(), " and tensor ", k, " has ", tensors[k].shape());
+    NABLA_CHECK(tensors[k].shape() == tensors[0].shape(),
+                "stack: all tensors must have the same shape, but tensor 0 has ", tensors[0].shape(),
+                " and tensor ", k, " has ", tensors[k].shape());
     parts.push_back(tensors[k].unsqueeze(d));
   }
   return cat(parts, d);
@@ -210,7 +213,8 @@ std::vector<Tensor> split(const Tensor& a, const std::vector<int64_t>& sizes, in
   int d = wrap_dim(dim, a.dim(), "split");
   int64_t total = 0;
   for (int64_t s : sizes) total += s;
-  NABLA_CHECK(total == a.shape()[d], "split: sizes add up to ", total, " but dim ", d, " has size ", a.shape()[d]);
+  NABLA_CHECK(total == a.shape()[d], "split: sizes add up to ", total, " but dim ", d, " has size ",
+              a.shape()[d]);
   std::vector<Tensor> out;
   int64_t start = 0;
   for (int64_t s : sizes) {
@@ -224,7 +228,8 @@ std::vector<Tensor> split(const Tensor& a, int64_t split_size, int64_t dim) {
   NABLA_CHECK(split_size > 0, "split: split_size must be positive, got ", split_size);
   int d = wrap_dim(dim, a.dim(), "split");
   std::vector<int64_t> sizes;
-  for (int64_t s = 0; s < a.shape()[d]; s += split_size) sizes.push_back(std::min(split_size, a.shape()[d] - s));
+  for (int64_t s = 0; s < a.shape()[d]; s += split_size)
+    sizes.push_back(std::min(split_size, a.shape()[d] - s));
   return split(a, sizes, d);
 }
 
@@ -236,14 +241,15 @@ std::vector<Tensor> chunk(const Tensor& a, int64_t chunks, int64_t dim) {
 }
 
 Tensor pad(const Tensor& a, const std::vector<int64_t>& pads, double value) {
-  NABLA_CHECK(pads.size() % 2 == 0 && static_cast<int>(pads.size()) <= 2 * a.dim(), "pad: expected an even number of ",
-              "pads, at most 2 per dim (", 2 * a.dim(), " for shape ", a.shape(), "), got ", pads.size());
+  NABLA_CHECK(pads.size() % 2 == 0 && static_cast<int>(pads.size()) <= 2 * a.dim(),
+              "pad: expected an even number of ", "pads, at most 2 per dim (", 2 * a.dim(), " for shape ",
+              a.shape(), "), got ", pads.size());
   Attrs at;
   at.f[0] = value;
   for (size_t k = 0; k < pads.size(); k += 2) {
     int d = a.dim() - 1 - static_cast<int>(k / 2);
-    NABLA_CHECK(pads[k] >= 0 && pads[k + 1] >= 0, "pad: negative padding is not supported, got ", pads[k], ", ",
-                pads[k + 1]);
+    NABLA_CHECK(pads[k] >= 0 && pads[k + 1] >= 0, "pad: negative padding is not supported, got ", pads[k],
+                ", ", pads[k + 1]);
     at.i[2 * d] = pads[k];
     at.i[2 * d + 1] = pads[k + 1];
   }

@@ -50,8 +50,9 @@ void view_infer(const Tensor* in, int, const Attrs& a, TensorMeta* out) {
 }
 void view_strides(const Tensor& in, const Attrs&, const Shape& shape, Shape& strides, int64_t& offset) {
   offset = in.storage_offset();
-  NABLA_CHECK(view_strides_for(in, shape, strides), "view: shape ", shape, " is not compatible with the input's shape ",
-              in.shape(), " and strides ", in.strides(), " (the data is not contiguous); use reshape(), which copies");
+  NABLA_CHECK(view_strides_for(in, shape, strides), "view: shape ", shape,
+              " is not compatible with the input's shape ", in.shape(), " and strides ", in.strides(),
+              " (the data is not contiguous); use reshape(), which copies");
 }
 void view_vjp(const VjpArgs& a, Tensor* g) { g[0] = a.grad_outputs[0].reshape(a.input_meta[0].shape); }
 
@@ -86,8 +87,8 @@ void permute_vjp(const VjpArgs& a, Tensor* g) {
 // ---- expand (attrs.shape = target; -1 keeps a dim) ----
 void expand_infer(const Tensor* in, int, const Attrs& a, TensorMeta* out) {
   const Shape& s = in[0].shape();
-  NABLA_CHECK(a.shape.size() >= s.size(), "expand: the target shape ", a.shape, " has fewer dims than the input ",
-              s);
+  NABLA_CHECK(a.shape.size() >= s.size(), "expand: the target shape ", a.shape,
+              " has fewer dims than the input ", s);
   Shape o = a.shape;
   int off = o.size() - s.size();
   for (int i = 0; i < o.size(); ++i) {
@@ -105,9 +106,10 @@ void expand_strides(const Tensor& in, const Attrs&, const Shape& shape, Shape& s
 }
 void expand_vjp(const VjpArgs& a, Tensor* g) { g[0] = a.grad_outputs[0]; }  // dispatcher sums to input shape
 
-
 // ---- slice (i0 = dim, i1 = start, i2 = end, i3 = step; normalised by the caller) ----
-int64_t slice_len(int64_t start, int64_t end, int64_t step) { return end > start ? (end - start + step - 1) / step : 0; }
+int64_t slice_len(int64_t start, int64_t end, int64_t step) {
+  return end > start ? (end - start + step - 1) / step : 0;
+}
 void slice_infer(const Tensor* in, int, const Attrs& a, TensorMeta* out) {
   Shape s = in[0].shape();
   s[static_cast<int>(a.i[0])] = slice_len(a.i[1], a.i[2], a.i[3]);
@@ -169,7 +171,9 @@ void unsqueeze_strides(const Tensor& in, const Attrs& a, const Shape&, Shape& st
   int d = static_cast<int>(a.i[0]);
   strides.insert(d, d < in.dim() ? in.strides()[d] * in.shape()[d] : 1);
 }
-void reshape_back_vjp(const VjpArgs& a, Tensor* g) { g[0] = a.grad_outputs[0].reshape(a.input_meta[0].shape); }
+void reshape_back_vjp(const VjpArgs& a, Tensor* g) {
+  g[0] = a.grad_outputs[0].reshape(a.input_meta[0].shape);
+}
 
 // ---- copy (attrs.dtype = output dtype) ----
 void copy_infer(const Tensor* in, int, const Attrs& a, TensorMeta* out) { out[0] = {in[0].shape(), a.dtype}; }
@@ -191,11 +195,11 @@ void cat_infer(const Tensor* in, int n, const Attrs& a, TensorMeta* out) {
   DType t = in[0].dtype();
   for (int k = 1; k < n; ++k) {
     const Shape& sk = in[k].shape();
-    NABLA_CHECK(sk.size() == s.size(), "cat: tensor 0 has ", s.size(), " dims but tensor ", k, " has ", sk.size(),
-                " (shapes ", s, " and ", sk, ")");
+    NABLA_CHECK(sk.size() == s.size(), "cat: tensor 0 has ", s.size(), " dims but tensor ", k, " has ",
+                sk.size(), " (shapes ", s, " and ", sk, ")");
     for (int i = 0; i < s.size(); ++i)
-      NABLA_CHECK(i == d || sk[i] == s[i], "cat: sizes must match except in dim ", d, ", but tensor 0 has shape ",
-                  in[0].shape(), " and tensor ", k, " has shape ", sk);
+      NABLA_CHECK(i == d || sk[i] == s[i], "cat: sizes must match except in dim ", d,
+                  ", but tensor 0 has shape ", in[0].shape(), " and tensor ", k, " has shape ", sk);
     NABLA_CHECK(in[k].dtype() == t, "cat: tensor 0 has dtype ", t, " but tensor ", k, " has ", in[k].dtype());
     s[d] += sk[d];
   }

@@ -78,10 +78,18 @@ Tensor softmax_op(OpId id, const Tensor& a, int64_t dim, const char* op) {
 
 }  // namespace
 
-Tensor sum(const Tensor& a, const Shape& dims, bool keepdim) { return reduce(OpId::sum, a, dims, keepdim, "sum"); }
-Tensor prod(const Tensor& a, const Shape& dims, bool keepdim) { return reduce(OpId::prod, a, dims, keepdim, "prod"); }
-Tensor amax(const Tensor& a, const Shape& dims, bool keepdim) { return reduce(OpId::amax, a, dims, keepdim, "amax"); }
-Tensor amin(const Tensor& a, const Shape& dims, bool keepdim) { return reduce(OpId::amin, a, dims, keepdim, "amin"); }
+Tensor sum(const Tensor& a, const Shape& dims, bool keepdim) {
+  return reduce(OpId::sum, a, dims, keepdim, "sum");
+}
+Tensor prod(const Tensor& a, const Shape& dims, bool keepdim) {
+  return reduce(OpId::prod, a, dims, keepdim, "prod");
+}
+Tensor amax(const Tensor& a, const Shape& dims, bool keepdim) {
+  return reduce(OpId::amax, a, dims, keepdim, "amax");
+}
+Tensor amin(const Tensor& a, const Shape& dims, bool keepdim) {
+  return reduce(OpId::amin, a, dims, keepdim, "amin");
+}
 
 Tensor mean(const Tensor& a, const Shape& dims, bool keepdim) {
   NABLA_CHECK(is_floating(a.dtype()), "mean: expected a floating point input, got ", a.dtype(),
@@ -162,7 +170,9 @@ Tensor argmin(const Tensor& a, int64_t dim, bool keepdim) {
 }
 
 Tensor softmax(const Tensor& a, int64_t dim) { return softmax_op(OpId::softmax, a, dim, "softmax"); }
-Tensor log_softmax(const Tensor& a, int64_t dim) { return softmax_op(OpId::log_softmax, a, dim, "log_softmax"); }
+Tensor log_softmax(const Tensor& a, int64_t dim) {
+  return softmax_op(OpId::log_softmax, a, dim, "log_softmax");
+}
 
 // ---- Tensor methods ----
 Tensor Tensor::sum() const { return nabla::sum(*this); }

@@ -22,10 +22,10 @@ namespace {
 
 using cpu::compute_t;
 
-constexpr int64_t kBlock = 4096;  // reduced elements per partial result (path A)
-constexpr int64_t kRowBlock = 32; // reduced elements per partial result (path B, summed in sequence)
-constexpr int kTile = 64;         // outputs reduced together (path B)
-constexpr int kMaxCascade = 64;   // cascade depth = popcount(number of blocks) <= 63
+constexpr int64_t kBlock = 4096;   // reduced elements per partial result (path A)
+constexpr int64_t kRowBlock = 32;  // reduced elements per partial result (path B, summed in sequence)
+constexpr int kTile = 64;          // outputs reduced together (path B)
+constexpr int kMaxCascade = 64;    // cascade depth = popcount(number of blocks) <= 63
 
 /// Accumulator: int64 for integers and bool (PyTorch sums them to int64), double for double,
 /// float for float and the 16-bit floats.
@@ -72,7 +72,9 @@ struct SumOp {
   static Acc combine(Acc a, Acc b) { return a + b; }
   static Acc step(Acc a, Acc b) { return a + b; }
   template <typename S>
-  static Acc block(const S* p, int64_t n) { return pairwise_sum<Acc>(p, n); }
+  static Acc block(const S* p, int64_t n) {
+    return pairwise_sum<Acc>(p, n);
+  }
 };
 
 template <typename Acc>
@@ -139,7 +141,8 @@ struct Cascade {
   int64_t count = 0;
   void push(Acc v) {
     s[depth++] = v;
-    for (int64_t c = ++count; (c & 1) == 0; c >>= 1, --depth) s[depth - 2] = Op::combine(s[depth - 2], s[depth - 1]);
+    for (int64_t c = ++count; (c & 1) == 0; c >>= 1, --depth)
+      s[depth - 2] = Op::combine(s[depth - 2], s[depth - 1]);
   }
   Acc result() const {
     if (depth == 0) return Op::identity();
@@ -220,7 +223,8 @@ void reduce_blocks(const Plan& P, const T* x, O* out) {
     for (int64_t i = 0; i < len; ++i, ++o) {
       const T* base = x + off[0] + i * st[0];
       cpu::parallel_for(0, nb, cpu::kGrainSize / kBlock, [&](int64_t b, int64_t e) {
-        for (int64_t k = b; k < e; ++k) parts[k] = reduce_block<Op>(P, base, k * kBlock, std::min(P.m, (k + 1) * kBlock));
+        for (int64_t k = b; k < e; ++k)
+          parts[k] = reduce_block<Op>(P, base, k * kBlock, std::min(P.m, (k + 1) * kBlock));
       });
       Cascade<Op, Acc> c;
       for (int64_t k = 0; k < nb; ++k) c.push(parts[k]);
@@ -238,12 +242,13 @@ void reduce_tile(const Plan& P, const T* base, int w, O* out) {
   int64_t count = 0;
   for (int64_t b = 0; b < P.m; b += kRowBlock) {
     for (int t = 0; t < w; ++t) cur[t] = Op::identity();
-    cpu::for_each_row(P.red, b, std::min(P.m, b + kRowBlock), [&](const int64_t* off, const int64_t* st, int64_t len) {
-      for (int64_t i = 0; i < len; ++i) {
-        const T* p = base + off[0] + i * st[0];
-        for (int t = 0; t < w; ++t) cur[t] = Op::step(cur[t], load<Acc>(p[t]));
-      }
-    });
+    cpu::for_each_row(P.red, b, std::min(P.m, b + kRowBlock),
+                      [&](const int64_t* off, const int64_t* st, int64_t len) {
+                        for (int64_t i = 0; i < len; ++i) {
+                          const T* p = base + off[0] + i * st[0];
+                          for (int t = 0; t < w; ++t) cur[t] = Op::step(cur[t], load<Acc>(p[t]));
+                        }
+                      });
     for (int t = 0; t < w; ++t) stack[depth][t] = cur[t];
     ++depth;
     for (int64_t c = ++count; (c & 1) == 0; c >>= 1, --depth)
@@ -263,7 +268,8 @@ void reduce_tiled(const Plan& P, const T* x, O* out) {
     int64_t o = b;
     cpu::for_each_row(P.kept, b, e, [&](const int64_t* off, const int64_t*, int64_t len) {
       for (int64_t t0 = 0; t0 < len; t0 += kTile)
-        reduce_tile<Op>(P, x + off[0] + t0, static_cast<int>(std::min<int64_t>(kTile, len - t0)), out + o + t0);
+        reduce_tile<Op>(P, x + off[0] + t0, static_cast<int>(std::min<int64_t>(kTile, len - t0)),
+                        out + o + t0);
       o += len;
     });
   });

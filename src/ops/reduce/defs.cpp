@@ -25,8 +25,8 @@ Shape reduced_shape(const Shape& s, const Shape& dims, bool keepdim) {
 
 void check_dims(const char* op, const Tensor& x, const Shape& dims, bool nonempty) {
   for (int k = 0; k < dims.size(); ++k) {
-    NABLA_CHECK(dims[k] >= 0 && dims[k] < x.dim() && (k == 0 || dims[k] > dims[k - 1]), op, ": invalid dims ", dims,
-                " for a tensor of shape ", x.shape());
+    NABLA_CHECK(dims[k] >= 0 && dims[k] < x.dim() && (k == 0 || dims[k] > dims[k - 1]), op, ": invalid dims ",
+                dims, " for a tensor of shape ", x.shape());
     NABLA_CHECK(!nonempty || x.shape()[static_cast<int>(dims[k])] > 0, op, ": cannot reduce dim ", dims[k],
                 " of size 0 (input shape ", x.shape(), "); the reduction has no identity");
   }
@@ -50,9 +50,10 @@ constexpr char kSum[] = "sum", kProd[] = "prod", kAmax[] = "amax", kAmin[] = "am
 template <const char* kName>
 Shape dim_shape(const Tensor& x, const Attrs& a) {
   int64_t d = a.i[1];
-  NABLA_CHECK(x.dim() > 0 && d >= 0 && d < x.dim(), kName, ": invalid dim ", d, " for a tensor of shape ", x.shape());
-  NABLA_CHECK(x.shape()[static_cast<int>(d)] > 0, kName, ": cannot reduce dim ", d, " of size 0 (input shape ",
-              x.shape(), ")");
+  NABLA_CHECK(x.dim() > 0 && d >= 0 && d < x.dim(), kName, ": invalid dim ", d, " for a tensor of shape ",
+              x.shape());
+  NABLA_CHECK(x.shape()[static_cast<int>(d)] > 0, kName, ": cannot reduce dim ", d,
+              " of size 0 (input shape ", x.shape(), ")");
   Shape dims;
   dims.push_back(d);
   return reduced_shape(x.shape(), dims, a.i[0] != 0);

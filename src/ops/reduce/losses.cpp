@@ -19,8 +19,9 @@ void check_targets(const Tensor& target, int64_t classes, int64_t ignore_index, 
   if (target.numel() == 0) return;
   std::vector<int64_t> t = target.to_vector<int64_t>();
   for (int64_t v : t)
-    NABLA_CHECK(v == ignore_index || (v >= 0 && v < classes), who, ": target ", v, " is out of bounds for ", classes,
-                " classes (expected in [0, ", classes - 1, "] or ignore_index = ", ignore_index, ")");
+    NABLA_CHECK(v == ignore_index || (v >= 0 && v < classes), who, ": target ", v, " is out of bounds for ",
+                classes, " classes (expected in [0, ", classes - 1, "] or ignore_index = ", ignore_index,
+                ")");
 }
 
 /// The class-index target shape for an input: [] for [C], [N, d...] for [N, C, d...].
@@ -34,8 +35,9 @@ Shape index_target_shape(const Shape& in) {
 
 void check_weight(const Tensor& weight, int64_t classes, const char* who) {
   if (!weight.defined()) return;
-  NABLA_CHECK(weight.dim() == 1 && weight.numel() == classes, who, ": weight must be a 1-d tensor with one entry per class (",
-              classes, "), got shape ", weight.shape());
+  NABLA_CHECK(weight.dim() == 1 && weight.numel() == classes, who,
+              ": weight must be a 1-d tensor with one entry per class (", classes, "), got shape ",
+              weight.shape());
   NABLA_CHECK(is_floating(weight.dtype()), who, ": weight must be floating point, got ", weight.dtype());
 }
 
@@ -67,10 +69,14 @@ Reduction parse_reduction(const char* r, const char* who, bool allow_batchmean) 
 
 Tensor reduce_loss(const Tensor& loss, Reduction reduction) {
   switch (reduction) {
-    case Reduction::kNone: return loss;
-    case Reduction::kSum: return sum(loss);
-    case Reduction::kMean: return mean(loss);
-    case Reduction::kBatchMean: return loss.dim() == 0 ? sum(loss) : sum(loss) / Scalar(double(loss.size(0)));
+    case Reduction::kNone:
+      return loss;
+    case Reduction::kSum:
+      return sum(loss);
+    case Reduction::kMean:
+      return mean(loss);
+    case Reduction::kBatchMean:
+      return loss.dim() == 0 ? sum(loss) : sum(loss) / Scalar(double(loss.size(0)));
   }
   return loss;
 }
@@ -80,7 +86,8 @@ Tensor nll_loss(const Tensor& log_probs, const Tensor& target, Reduction red, in
   NABLA_CHECK(red != Reduction::kBatchMean, who, ": reduction \"batchmean\" is only valid for kl_div");
   NABLA_CHECK(log_probs.dim() >= 1, who, ": expected an input of shape [C], [N, C] or [N, C, d1, ...], got ",
               log_probs.shape());
-  NABLA_CHECK(is_integral(target.dtype()), who, ": expected integer class indices as target, got ", target.dtype());
+  NABLA_CHECK(is_integral(target.dtype()), who, ": expected integer class indices as target, got ",
+              target.dtype());
   // Bring every layout to [M, C] with a target of [M]: [C] -> [1, C], [N, C, d...] -> [N*d..., C].
   Tensor x = log_probs, t = target.to(kInt64);
   Shape out_shape = index_target_shape(log_probs.shape());
@@ -90,11 +97,11 @@ Tensor nll_loss(const Tensor& log_probs, const Tensor& target, Reduction red, in
     x = x.unsqueeze(0);
     t = t.reshape({1});
   } else {
-    NABLA_CHECK(target.dim() == 0 || target.shape()[0] == log_probs.shape()[0], who, ": input ", log_probs.shape(),
-                " and target ", target.shape(), " disagree on the batch size (expected a target of shape ", out_shape,
-                ")");
-    NABLA_CHECK(target.shape() == out_shape, who, ": expected a target of shape ", out_shape, " for an input of shape ",
-                log_probs.shape(), ", got ", target.shape());
+    NABLA_CHECK(target.dim() == 0 || target.shape()[0] == log_probs.shape()[0], who, ": input ",
+                log_probs.shape(), " and target ", target.shape(),
+                " disagree on the batch size (expected a target of shape ", out_shape, ")");
+    NABLA_CHECK(target.shape() == out_shape, who, ": expected a target of shape ", out_shape,
+                " for an input of shape ", log_probs.shape(), ", got ", target.shape());
     if (log_probs.dim() > 2) {
       Shape perm;
       perm.push_back(0);
@@ -114,9 +121,12 @@ Tensor nll_loss(const Tensor& log_probs, const Tensor& target, Reduction red, in
   // `where` (not a multiply by 0) so an ignored -inf log-probability cannot turn into NaN.
   Tensor loss = where(valid, wt.defined() ? -picked * wt : -picked, scalar_tensor(0.0));
   switch (red) {
-    case Reduction::kNone: return loss.reshape(out_shape);
-    case Reduction::kSum: return sum(loss);
-    default: break;
+    case Reduction::kNone:
+      return loss.reshape(out_shape);
+    case Reduction::kSum:
+      return sum(loss);
+    default:
+      break;
   }
   // Averaged over the weight of the targets that count; all ignored gives 0/0 = NaN, as in PyTorch.
   return sum(loss) / (wt.defined() ? sum(wt) : sum(valid).to(loss.dtype()));
@@ -134,21 +144,26 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& target, Reduction red, 
   if (is_floating(target.dtype())) {
     // Class probabilities: the target has the input's shape.
     if (logits.dim() >= 2 && target.dim() >= 1 && target.shape()[0] != logits.shape()[0])
-      detail::throw_error(who, ": input ", logits.shape(), " and target ", target.shape(), " disagree on the batch size");
-    NABLA_CHECK(target.shape() == logits.shape(), who,
-                ": expected integer class indices as target (shape ", index_target_shape(logits.shape()),
-                ") or class probabilities of the input's shape ", logits.shape(), ", got a ", target.dtype(),
-                " target of shape ", target.shape());
+      detail::throw_error(who, ": input ", logits.shape(), " and target ", target.shape(),
+                          " disagree on the batch size");
+    NABLA_CHECK(target.shape() == logits.shape(), who, ": expected integer class indices as target (shape ",
+                index_target_shape(logits.shape()), ") or class probabilities of the input's shape ",
+                logits.shape(), ", got a ", target.dtype(), " target of shape ", target.shape());
     NABLA_CHECK(ignore_index < 0, who, ": ignore_index is not supported with class-probability targets");
     check_weight(weight, classes, who);
     Tensor logp = log_softmax(logits, cdim);
-    Tensor tgt = label_smoothing > 0 ? target * Scalar(1.0 - label_smoothing) + Scalar(label_smoothing / classes) : target;
+    Tensor tgt = label_smoothing > 0
+                     ? target * Scalar(1.0 - label_smoothing) + Scalar(label_smoothing / classes)
+                     : target;
     Tensor prod = logp * tgt;
     if (weight.defined()) prod = prod * weight.view(class_broadcast_shape(logits, classes));
     switch (red) {
-      case Reduction::kNone: return -sum(prod, {cdim});
-      case Reduction::kSum: return -sum(prod);
-      default: break;
+      case Reduction::kNone:
+        return -sum(prod, {cdim});
+      case Reduction::kSum:
+        return -sum(prod);
+      default:
+        break;
     }
     // Mean over the batch (and spatial) positions, not over classes; 0 positions give NaN.
     return -sum(prod) / Scalar(static_cast<double>(classes ? logits.numel() / classes : 0));
@@ -163,8 +178,12 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& target, Reduction red, 
   Tensor smooth = where(valid, -sum(wlogp, {cdim}), scalar_tensor(0.0));
   Tensor ret;
   switch (red) {
-    case Reduction::kNone: ret = smooth; break;
-    case Reduction::kSum: ret = sum(smooth); break;
+    case Reduction::kNone:
+      ret = smooth;
+      break;
+    case Reduction::kSum:
+      ret = sum(smooth);
+      break;
     default: {
       Tensor denom = weight.defined() ? sum(target_weights(weight, where(valid, t, scalar_tensor(0)), valid))
                                       : sum(valid).to(smooth.dtype());
@@ -178,14 +197,14 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& target, Reduction red, 
 
 Tensor nll_loss(const Tensor& log_probs, const Tensor& target, const char* reduction, int64_t ignore_index,
                 const Tensor& weight) {
-  return detail::nll_loss(log_probs, target, detail::parse_reduction(reduction, "nll_loss"), ignore_index, weight,
-                          "nll_loss");
+  return detail::nll_loss(log_probs, target, detail::parse_reduction(reduction, "nll_loss"), ignore_index,
+                          weight, "nll_loss");
 }
 
 Tensor cross_entropy(const Tensor& logits, const Tensor& target, const char* reduction, int64_t ignore_index,
                      const Tensor& weight, double label_smoothing) {
-  return detail::cross_entropy(logits, target, detail::parse_reduction(reduction, "cross_entropy"), ignore_index,
-                               weight, label_smoothing, "cross_entropy");
+  return detail::cross_entropy(logits, target, detail::parse_reduction(reduction, "cross_entropy"),
+                               ignore_index, weight, label_smoothing, "cross_entropy");
 }
 
 }  // namespace nabla

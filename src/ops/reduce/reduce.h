@@ -28,7 +28,8 @@ namespace nabla::ops::reduce_cpu {
 /// anywhere.
 template <bool kMax>
 inline float extreme_f32(const float* p, int64_t n) {
-  constexpr float kInit = kMax ? -std::numeric_limits<float>::infinity() : std::numeric_limits<float>::infinity();
+  constexpr float kInit =
+      kMax ? -std::numeric_limits<float>::infinity() : std::numeric_limits<float>::infinity();
   float r = kInit;
   bool nan = false;
   int64_t i = 0;

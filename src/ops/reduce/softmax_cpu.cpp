@@ -145,7 +145,8 @@ void run(const Tensor* in, Tensor* out, const Attrs& a) {
   visit_dtype(x.dtype(), [&](auto tag) {
     using T = decltype(tag);
     if constexpr (std::is_floating_point_v<compute_t<T>>)  // infer admits floating dtypes only
-      run_typed<kLog>(static_cast<const T*>(x.raw_data()), static_cast<T*>(out[0].raw_data()), outer, n, inner);
+      run_typed<kLog>(static_cast<const T*>(x.raw_data()), static_cast<T*>(out[0].raw_data()), outer, n,
+                      inner);
   });
 }
 

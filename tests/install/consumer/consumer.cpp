@@ -15,7 +15,8 @@ int main() {
   auto y = (nabla::matmul(x.unsqueeze(0), w).sum() + (x * x).sum());  // 14 + 14
   y.backward();
   auto g = x.grad().to_vector<float>();  // w + 2x = {3, 6, 9}
-  bool ok = std::abs(y.item<float>() - 28.f) < 1e-5f && g.size() == 3 && g[0] == 3.f && g[1] == 6.f && g[2] == 9.f;
+  bool ok =
+      std::abs(y.item<float>() - 28.f) < 1e-5f && g.size() == 3 && g[0] == 3.f && g[1] == 6.f && g[2] == 9.f;
   std::cout << "y = " << y << "\ndy/dx = " << x.grad() << "\n";
   if (!ok) {
     std::cerr << "consumer: wrong result\n";

@@ -59,7 +59,8 @@ TEST(FDropout, BadProbabilityIsAnError) {
     F::dropout(ones({2}), 1.5);
     ADD_FAILURE();
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("dropout: probability must be in [0, 1], got 1.5"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("dropout: probability must be in [0, 1], got 1.5"),
+              std::string::npos);
   }
 }
 

@@ -41,10 +41,13 @@ std::vector<OpCase> norm_cases() {
   add("bn2d_no_running_stats",
       [](const Inputs& x) -> Outputs { return {F::batch_norm(x[0], {}, {}, x[1], x[2], true)}; });
   add("layer_norm_last", [](const Inputs& x) -> Outputs { return {F::layer_norm(x[0], {6}, x[1], x[2])}; });
-  add("layer_norm_last2", [](const Inputs& x) -> Outputs { return {F::layer_norm(x[0], {3, 4}, x[1], x[2], 1e-3)}; });
+  add("layer_norm_last2", [](const Inputs& x) -> Outputs {
+    return {F::layer_norm(x[0], {3, 4}, x[1], x[2], 1e-3)};
+  });
   add("layer_norm_no_affine", [](const Inputs& x) -> Outputs { return {F::layer_norm(x[0], {5})}; });
   add("group_norm_3groups", [](const Inputs& x) -> Outputs { return {F::group_norm(x[0], 3, x[1], x[2])}; });
-  add("group_norm_1group", [](const Inputs& x) -> Outputs { return {F::group_norm(x[0], 1, x[1], x[2], 1e-3)}; });
+  add("group_norm_1group",
+      [](const Inputs& x) -> Outputs { return {F::group_norm(x[0], 1, x[1], x[2], 1e-3)}; });
   add("group_norm_instance_no_affine", [](const Inputs& x) -> Outputs { return {F::group_norm(x[0], 4)}; });
   add("group_norm_2d", [](const Inputs& x) -> Outputs { return {F::group_norm(x[0], 2, x[1], x[2])}; });
   return cs;
@@ -74,13 +77,16 @@ INSTANTIATE_TEST_SUITE_P(F, NormFixture, ::testing::ValuesIn(norm_cases()),
 
 TEST(FNorm, Errors) {
   auto x = randn({4, 3, 2, 2});
-  EXPECT_ERROR_HAS(F::batch_norm(x, zeros({4}), ones({3}), {}, {}, true),
-                   "batch_norm: running_mean must have shape [3] for an input of shape [4, 3, 2, 2], got [4]");
+  EXPECT_ERROR_HAS(
+      F::batch_norm(x, zeros({4}), ones({3}), {}, {}, true),
+      "batch_norm: running_mean must have shape [3] for an input of shape [4, 3, 2, 2], got [4]");
   EXPECT_ERROR_HAS(F::batch_norm(randn({1, 3}), zeros({3}), ones({3}), {}, {}, true),
                    "expected more than 1 value per channel when training");
   EXPECT_ERROR_HAS(F::batch_norm(x, {}, {}), "running_mean and running_var are required when not training");
-  EXPECT_ERROR_HAS(F::layer_norm(x, {3}), "layer_norm: normalized_shape [3] does not match the last dims of input [4, 3, 2, 2]");
-  EXPECT_ERROR_HAS(F::group_norm(x, 2), "group_norm: the number of channels (3) must be divisible by num_groups (2)");
+  EXPECT_ERROR_HAS(F::layer_norm(x, {3}),
+                   "layer_norm: normalized_shape [3] does not match the last dims of input [4, 3, 2, 2]");
+  EXPECT_ERROR_HAS(F::group_norm(x, 2),
+                   "group_norm: the number of channels (3) must be divisible by num_groups (2)");
 }
 
 TEST(FNorm, EvalModeLeavesBuffersAloneAndTrainingUpdatesThemWithoutHistory) {

@@ -33,14 +33,16 @@ TEST(ClipGrad, NormMatchesPyTorch) {
     double norm_type, max_norm;
   };
   const double inf = std::numeric_limits<double>::infinity();
-  for (auto c : {Case{"l2", 2.0, 1.0}, Case{"l1", 1.0, 2.0}, Case{"inf", inf, 0.5}, Case{"l3_noclip", 3.0, 100.0}}) {
+  for (auto c :
+       {Case{"l2", 2.0, 1.0}, Case{"l1", 1.0, 2.0}, Case{"inf", inf, 0.5}, Case{"l3_noclip", 3.0, 100.0}}) {
     SCOPED_TRACE(c.tag);
     auto ps = params_with_grads();
     double total = clip_grad_norm_(ps, c.max_norm, c.norm_type);
     double want = load_fixture(std::string("clip_") + c.tag + "_total").item<double>();
     EXPECT_NEAR(total, want, 1e-5 * want);
     for (int k = 0; k < 4; ++k)
-      EXPECT_LE(max_abs_diff(ps[k].grad(), load_fixture(std::string("clip_") + c.tag + "_" + kNames[k])), 1e-6);
+      EXPECT_LE(max_abs_diff(ps[k].grad(), load_fixture(std::string("clip_") + c.tag + "_" + kNames[k])),
+                1e-6);
   }
 }
 

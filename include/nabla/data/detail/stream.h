@@ -21,32 +21,29 @@ struct Stream {
 /// Input iterator over a Stream; copies share the stream. Compare with
 /// std::default_sentinel.
 class StreamIterator {
-public:
+ public:
   using iterator_category = std::input_iterator_tag;
   using value_type = Example;
   using difference_type = std::ptrdiff_t;
-  using reference = Example &;
+  using reference = Example&;
 
   StreamIterator() = default;
-  explicit StreamIterator(std::shared_ptr<Stream> s) : stream_(std::move(s)) {
-    advance();
-  }
+  explicit StreamIterator(std::shared_ptr<Stream> s) : stream_(std::move(s)) { advance(); }
   /// The current element; an lvalue so that `for (auto& [x, y] : ...)` binds to
   /// it.
-  Example &operator*() const { return *current_; }
-  Example *operator->() const { return &*current_; }
-  StreamIterator &operator++() {
+  Example& operator*() const { return *current_; }
+  Example* operator->() const { return &*current_; }
+  StreamIterator& operator++() {
     advance();
     return *this;
   }
   void operator++(int) { advance(); }
   bool operator==(std::default_sentinel_t) const { return !current_; }
 
-private:
+ private:
   void advance() {
     current_.reset();
-    if (!stream_)
-      return;
+    if (!stream_) return;
     // Exceptions leave the iterator at the end and release the stream (joins
     // its workers).
     try {
@@ -55,8 +52,7 @@ private:
       stream_.reset();
       throw;
     }
-    if (!current_)
-      stream_.reset();
+    if (!current_) stream_.reset();
   }
   std::shared_ptr<Stream> stream_;
   // mutable storage behind operator* const: the element belongs to the
@@ -64,4 +60,4 @@ private:
   mutable std::optional<Example> current_;
 };
 
-} // namespace nabla::data::detail
+}  // namespace nabla::data::detail

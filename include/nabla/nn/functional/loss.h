@@ -16,7 +16,7 @@ namespace nabla::F {
 
 struct CrossEntropyLossOptions {
   Tensor weight{};              // per-class weights [C] (optional)
-  int64_t ignore_index = -100; // targets equal to this count neither in the sum nor in the mean
+  int64_t ignore_index = -100;  // targets equal to this count neither in the sum nor in the mean
   std::string reduction = "mean";
   double label_smoothing = 0.0;
 };
