@@ -22,7 +22,8 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # What the library, examples and tests need.
 DEPS := make build-essential g++ cmake ninja-build pkg-config libopenblas-openmp-dev libopenblas0-openmp \
-        libsleef-dev libfmt-dev zlib1g-dev libpng-dev libgtest-dev libgmock-dev libbenchmark-dev python3
+        libsleef-dev libfmt-dev zlib1g-dev libpng-dev libgtest-dev libgmock-dev libbenchmark-dev python3 \
+        dataset-fashion-mnist
 # libtorch only for bench/ (it is large and slow to compile against). libopenblas0-openmp is named so
 # that libtorch's BLAS dependency is met by OpenBLAS, not by the reference libblas3.
 BENCH_DEPS := libtorch-dev libopenblas0-openmp libbenchmark-dev
@@ -53,8 +54,12 @@ build: deps
 	cmake -S . -B $(BUILD) -G $(GENERATOR) -DCMAKE_BUILD_TYPE=Release
 	cmake --build $(BUILD)
 
+# Short runs (a tenth of the training set) so the demo takes seconds; drop --train-limit for the
+# full recipe.
 demo: build
 	./$(BUILD)/autograd_demo
+	./$(BUILD)/pytorch_style --epochs 2 --train-limit 6000
+	./$(BUILD)/cnn --epochs 1 --train-limit 6000
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j$(CTEST_JOBS)
