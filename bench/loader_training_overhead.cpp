@@ -1,0 +1,67 @@
+// Does the DataLoader keep up with training? One epoch of the seed MLP (batch 32, Adam) fed by
+// DataLoader(FashionMNIST + ToTensor + Normalize, shuffle, 1 worker) against the same epoch fed
+// from batches prebuilt in memory. DESIGN.md's criterion: <= 5% slower. Median of 5 epochs each.
+//   ./build-bench/bench/loader_training_overhead [threads]
+#include <nabla/data/data_loader.h>
+#include <nabla/data/datasets/fashion_mnist.h>
+#include <nabla/data/transforms.h>
+#include <nabla/nn.h>
+#include <nabla/optim/adam.h>
+#include <nabla/runtime.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+
+using namespace nabla;
+
+struct Mlp : nn::Module {
+  nn::Linear fc1{784, 64}, fc2{64, 64}, fc3{64, 10};
+  Mlp() {
+    register_module("fc1", fc1);
+    register_module("fc2", fc2);
+    register_module("fc3", fc3);
+  }
+  Tensor forward(Tensor x) override { return fc3(F::relu(fc2(F::relu(fc1(x.flatten(1)))))); }
+};
+
+template <typename Batches>
+double epoch_seconds(Mlp& model, optim::Adam& opt, Batches&& batches) {
+  nn::CrossEntropyLoss criterion;
+  auto t0 = std::chrono::steady_clock::now();
+  for (auto& [x, y] : batches) {
+    opt.zero_grad();
+    criterion(model(x), y).backward();
+    opt.step();
+  }
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+int main(int argc, char** argv) {
+  set_num_threads(argc > 1 ? std::atoi(argv[1]) : 1);
+  using namespace data::transforms;
+  auto tf = Compose(ToTensor(), Normalize({0.2860}, {0.3530}));
+  data::datasets::FashionMNIST ds(data::datasets::FashionMNIST::kDefaultRoot, true);
+  data::DataLoader loader(ds, {.batch_size = 32, .shuffle = true, .num_workers = 1, .seed = 1,
+                               .transform = batch_transform(tf)});
+  std::vector<data::Example> prebuilt;
+  for (auto& b : loader) prebuilt.push_back(b);
+
+  Mlp model;
+  optim::Adam opt(model.parameters(), {.lr = 0.001});
+  std::vector<double> with_loader, from_memory;
+  for (int r = 0; r < 5; ++r) {
+    from_memory.push_back(epoch_seconds(model, opt, prebuilt));
+    with_loader.push_back(epoch_seconds(model, opt, loader));
+  }
+  double a = median(from_memory), b = median(with_loader);
+  std::printf("threads %d  prebuilt batches: %.3f s/epoch (%.0f samples/s)  DataLoader: %.3f s/epoch (%.0f samples/s)"
+              "  loader overhead %+.1f%%\n",
+              get_num_threads(), a, 60000 / a, b, 60000 / b, 100 * (b / a - 1));
+}
