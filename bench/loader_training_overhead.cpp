@@ -1,7 +1,7 @@
 // Does the DataLoader keep up with training? One epoch of the seed MLP (batch 32, Adam) fed by
 // DataLoader(FashionMNIST + ToTensor + Normalize, shuffle, 1 worker) against the same epoch fed
 // from batches prebuilt in memory. DESIGN.md's criterion: <= 5% slower. Median of 5 epochs each.
-//   ./build-bench/bench/loader_training_overhead [threads]
+//   ./build-bench/bench/loader_training_overhead [threads] [num_workers]
 #include <nabla/data/data_loader.h>
 #include <nabla/data/datasets/fashion_mnist.h>
 #include <nabla/data/transforms.h>
@@ -48,7 +48,8 @@ int main(int argc, char** argv) {
   using namespace data::transforms;
   auto tf = Compose(ToTensor(), Normalize({0.2860}, {0.3530}));
   data::datasets::FashionMNIST ds(data::datasets::FashionMNIST::kDefaultRoot, true);
-  data::DataLoader loader(ds, {.batch_size = 32, .shuffle = true, .num_workers = 1, .seed = 1,
+  int workers = argc > 2 ? std::atoi(argv[2]) : 1;
+  data::DataLoader loader(ds, {.batch_size = 32, .shuffle = true, .num_workers = workers, .seed = 1,
                                .transform = batch_transform(tf)});
   std::vector<data::Example> prebuilt;
   for (auto& b : loader) prebuilt.push_back(b);
