@@ -87,10 +87,11 @@ bench-build: deps
 bench: bench-build
 	bench/run_all.sh $(BUILD_BENCH)
 
-# Debug + -O1 like test-asan; the whole library is instrumented (ASan + UBSan + coverage).
+# src/io and the targets are instrumented (ASan + UBSan + coverage, -O1); the rest of the library
+# is built at -O0 without debug info, only to link (it is what makes the build fast enough for CI).
 fuzz: deps
 	$(call apt_install,$(FUZZ_DEPS))
-	cmake -S . -B $(BUILD_FUZZ) -G $(GENERATOR) -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS=-O1 \
+	cmake -S . -B $(BUILD_FUZZ) -G $(GENERATOR) -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-O0 \
 	  -DCMAKE_CXX_COMPILER=clang++-14 -DNABLA_BUILD_FUZZ=ON -DNABLA_BUILD_TESTS=OFF
 	cmake --build $(BUILD_FUZZ) --target fuzz_safetensors fuzz_checkpoint fuzz_npy fuzz_make_corpus
 	fuzz/run.sh $(BUILD_FUZZ) $(FUZZ_SECONDS)

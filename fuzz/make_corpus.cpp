@@ -6,6 +6,7 @@
 #include "fuzz_model.h"
 #include "nabla/io/npy.h"
 #include "nabla/io/safetensors.h"
+#include "nabla/nabla.h"
 
 namespace fs = std::filesystem;
 using namespace nabla;
