@@ -23,11 +23,15 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # What the library, examples and tests need.
 DEPS := make build-essential g++ cmake ninja-build pkg-config libopenblas-openmp-dev libopenblas0-openmp \
         libsleef-dev libfmt-dev zlib1g-dev libpng-dev libgtest-dev libgmock-dev libbenchmark-dev python3 \
-        dataset-fashion-mnist
+        dataset-fashion-mnist protobuf-compiler libprotobuf-dev libcairo2-dev python3-venv
 # libtorch only for bench/ (it is large and slow to compile against). libopenblas0-openmp is named so
 # that libtorch's BLAS dependency is met by OpenBLAS, not by the reference libblas3.
 BENCH_DEPS := libtorch-dev libopenblas0-openmp libbenchmark-dev
 FIXTURE_DEPS := python3 python3-torch python3-numpy
+# TensorBoard is not packaged by Debian: the readback test (CTest tensorboard.readback) reads nabla's
+# event files with the real one, installed from PyPI into this venv (pip outside a venv is refused
+# by PEP 668 on Debian 12). If pip cannot install it (no network), that one test is skipped.
+TB_VENV ?= $(BUILD)/.tb-venv
 
 # $(call apt_install,packages): apt-get install only when one of them is missing, so repeated runs
 # cost one dpkg-query.
@@ -43,7 +47,7 @@ define apt_install
 	fi
 endef
 
-.PHONY: all deps build demo test test-asan bench bench-build fixtures install clean
+.PHONY: all deps build demo test test-asan bench bench-build fixtures install clean tensorboard-venv
 
 all: build
 
@@ -61,8 +65,15 @@ demo: build
 	./$(BUILD)/pytorch_style --epochs 2 --train-limit 6000
 	./$(BUILD)/cnn --epochs 1 --train-limit 6000
 
-test: build
+test: build tensorboard-venv
 	cd $(BUILD) && ctest --output-on-failure -j$(CTEST_JOBS)
+
+tensorboard-venv: deps
+	if ! $(TB_VENV)/bin/python -c 'import tensorboard' 2>/dev/null; then \
+	  { python3 -m venv $(TB_VENV) && \
+	    $(TB_VENV)/bin/pip install --quiet --disable-pip-version-check tensorboard; } || \
+	  echo "warning: pip could not install tensorboard into $(TB_VENV); tensorboard.readback will be skipped"; \
+	fi
 
 # Debug + -O1 keeps the sanitizer build quick to run; slow accuracy tests are left to `make test`.
 test-asan: deps
