@@ -43,7 +43,8 @@ int main(int argc, char** argv) {
   // Four 8x8 RGB images in a batch (NHWC): image n has the constant colour (n * 60, 255 - n * 60, n).
   std::vector<nabla::Tensor> batch;
   for (int n = 0; n < 4; ++n)
-    batch.push_back(nabla::tensor({n * 60, 255 - n * 60, n}).to(nabla::kUInt8).reshape({1, 1, 3}).expand({8, 8, 3}));
+    batch.push_back(
+        nabla::tensor({n * 60, 255 - n * 60, n}).to(nabla::kUInt8).reshape({1, 1, 3}).expand({8, 8, 3}));
   w.add_images("images/batch", nabla::stack(batch), 7, "NHWC");
 
   w.add_text("notes", "# nabla\nlearning rate **0.001**", 8);
