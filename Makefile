@@ -1,5 +1,5 @@
 # nabla: the commands a new user types on a fresh Debian 12 machine.
-#   make demo        install what is missing, Release build, run the example
+#   make demo        install what is missing, Release build, run the examples (runs/ for TensorBoard)
 #   make test        same, then the whole test suite
 #   make test-asan   AddressSanitizer + UBSan build (build-asan/), unit tests only
 #   make bench       benchmarks against libtorch (installs libtorch-dev; build-bench/)
@@ -64,6 +64,11 @@ demo: build
 	./$(BUILD)/autograd_demo
 	./$(BUILD)/pytorch_style --epochs 2 --train-limit 6000
 	./$(BUILD)/cnn --epochs 1 --train-limit 6000
+	./$(BUILD)/tensorboard_demo --epochs 3 --train-limit 6000 --logdir runs
+	@if $(TB_VENV)/bin/python -c 'import tensorboard' 2>/dev/null; then \
+	  $(TB_VENV)/bin/python tests/tensorboard/check_runs.py runs 3 && \
+	  echo "open it with: $(TB_VENV)/bin/tensorboard --logdir runs"; \
+	else echo "open it with: tensorboard --logdir runs  (pip install tensorboard; or make tensorboard-venv)"; fi
 
 test: build tensorboard-venv
 	cd $(BUILD) && ctest --output-on-failure -j$(CTEST_JOBS)
@@ -80,7 +85,7 @@ test-asan: deps
 	cmake -S . -B $(BUILD_ASAN) -G $(GENERATOR) -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS=-O1 \
 	  -DNABLA_SANITIZE=ON -DNABLA_NATIVE=ON
 	cmake --build $(BUILD_ASAN)
-	cd $(BUILD_ASAN) && ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1 \
+	cd $(BUILD_ASAN) && NABLA_TB_PYTHON=$(abspath $(TB_VENV))/bin/python ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --output-on-failure -j$(CTEST_JOBS) -LE slow
 
