@@ -60,7 +60,7 @@ build: deps
 
 # Short runs (a tenth of the training set) so the demo takes seconds; drop --train-limit for the
 # full recipe.
-demo: build
+demo: build tensorboard-venv
 	./$(BUILD)/autograd_demo
 	./$(BUILD)/pytorch_style --epochs 2 --train-limit 6000
 	./$(BUILD)/cnn --epochs 1 --train-limit 6000
@@ -68,7 +68,7 @@ demo: build
 	@if $(TB_VENV)/bin/python -c 'import tensorboard' 2>/dev/null; then \
 	  $(TB_VENV)/bin/python tests/tensorboard/check_runs.py runs 3 && \
 	  echo "open it with: $(TB_VENV)/bin/tensorboard --logdir runs"; \
-	else echo "open it with: tensorboard --logdir runs  (pip install tensorboard; or make tensorboard-venv)"; fi
+	else echo "runs/ written; TensorBoard (pip install tensorboard) opens it with: tensorboard --logdir runs"; fi
 
 test: build tensorboard-venv
 	cd $(BUILD) && ctest --output-on-failure -j$(CTEST_JOBS)
