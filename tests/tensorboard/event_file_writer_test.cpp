@@ -130,12 +130,17 @@ TEST(TensorboardEventFile, KilledWhileLoggingLeavesOnlyWholeRecords) {
   pid_t pid = fork();
   ASSERT_GE(pid, 0);
   if (pid == 0) {
-    EventFileWriter w(dir, 0.005);
-    Image8 img{64, 64, 3, std::vector<uint8_t>(64 * 64 * 3)};
-    for (int64_t step = 0;; ++step) {
-      for (size_t i = 0; i < img.pixels.size(); ++i) img.pixels[i] = uint8_t(i * 31 + step * 17);
-      w.add_summary(step % 4 == 0 ? image_summary("img", img) : scalar_summary("loss", double(step)), step,
-                    now_seconds());
+    // The child never returns into gtest: it logs until killed, or leaves at once on an error.
+    try {
+      EventFileWriter w(dir, 0.005);
+      Image8 img{64, 64, 3, std::vector<uint8_t>(64 * 64 * 3)};
+      for (int64_t step = 0;; ++step) {
+        for (size_t i = 0; i < img.pixels.size(); ++i) img.pixels[i] = uint8_t(i * 31 + step * 17);
+        w.add_summary(step % 4 == 0 ? image_summary("img", img) : scalar_summary("loss", double(step)), step,
+                      now_seconds());
+      }
+    } catch (...) {
+      _exit(3);
     }
   }
   // Wait until the child has flushed a good number of records, then kill it mid-stream.
