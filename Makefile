@@ -1,5 +1,5 @@
 # nabla: the commands a new user types on a fresh Debian 12 machine.
-#   make demo        install what is missing, Release build, run the example
+#   make demo        install what is missing, Release build, run the examples (runs/ for TensorBoard)
 #   make test        same, then the whole test suite
 #   make test-asan   AddressSanitizer + UBSan build (build-asan/), unit tests only
 #   make bench       benchmarks against libtorch (installs libtorch-dev; build-bench/)
@@ -26,13 +26,17 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # What the library, examples and tests need.
 DEPS := make build-essential g++ cmake ninja-build pkg-config libopenblas-openmp-dev libopenblas0-openmp \
         libsleef-dev libfmt-dev zlib1g-dev libpng-dev nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev python3 \
-        dataset-fashion-mnist
+        dataset-fashion-mnist protobuf-compiler libprotobuf-dev libcairo2-dev python3-venv
 # libtorch only for bench/ (it is large and slow to compile against). libopenblas0-openmp is named so
 # that libtorch's BLAS dependency is met by OpenBLAS, not by the reference libblas3.
 BENCH_DEPS := libtorch-dev libopenblas0-openmp libbenchmark-dev
 FIXTURE_DEPS := python3 python3-torch python3-numpy
 # libFuzzer needs clang and its runtime; clang's -fopenmp needs libomp.
 FUZZ_DEPS := clang-14 libclang-rt-14-dev libomp-14-dev
+# TensorBoard is not packaged by Debian: the readback test (CTest tensorboard.readback) reads nabla's
+# event files with the real one, installed from PyPI into this venv (pip outside a venv is refused
+# by PEP 668 on Debian 12). If pip cannot install it (no network), that one test is skipped.
+TB_VENV ?= $(BUILD)/.tb-venv
 
 # $(call apt_install,packages): apt-get install only when one of them is missing, so repeated runs
 # cost one dpkg-query.
@@ -48,7 +52,7 @@ define apt_install
 	fi
 endef
 
-.PHONY: all deps build demo test test-asan bench bench-build fuzz fixtures install clean
+.PHONY: all deps build demo test test-asan bench bench-build fuzz fixtures install clean tensorboard-venv
 
 all: build
 
@@ -61,20 +65,32 @@ build: deps
 
 # Short runs (a tenth of the training set) so the demo takes seconds; drop --train-limit for the
 # full recipe.
-demo: build
+demo: build tensorboard-venv
 	./$(BUILD)/autograd_demo
 	./$(BUILD)/pytorch_style --epochs 2 --train-limit 6000
 	./$(BUILD)/cnn --epochs 1 --train-limit 6000
+	./$(BUILD)/tensorboard_demo --epochs 3 --train-limit 6000 --logdir runs
+	@if $(TB_VENV)/bin/python -c 'import tensorboard' 2>/dev/null; then \
+	  $(TB_VENV)/bin/python tests/tensorboard/check_runs.py runs 3 && \
+	  echo "open it with: $(TB_VENV)/bin/tensorboard --logdir runs"; \
+	else echo "runs/ written; TensorBoard (pip install tensorboard) opens it with: tensorboard --logdir runs"; fi
 
-test: build
+test: build tensorboard-venv
 	cd $(BUILD) && ctest --output-on-failure -j$(CTEST_JOBS)
+
+tensorboard-venv: deps
+	if ! $(TB_VENV)/bin/python -c 'import tensorboard' 2>/dev/null; then \
+	  { python3 -m venv $(TB_VENV) && \
+	    $(TB_VENV)/bin/pip install --quiet --disable-pip-version-check tensorboard; } || \
+	  echo "warning: pip could not install tensorboard into $(TB_VENV); tensorboard.readback will be skipped"; \
+	fi
 
 # Debug + -O1 keeps the sanitizer build quick to run; slow accuracy tests are left to `make test`.
 test-asan: deps
 	cmake -S . -B $(BUILD_ASAN) -G $(GENERATOR) -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS=-O1 \
 	  -DNABLA_SANITIZE=ON -DNABLA_NATIVE=ON
 	cmake --build $(BUILD_ASAN)
-	cd $(BUILD_ASAN) && ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1 \
+	cd $(BUILD_ASAN) && NABLA_TB_PYTHON=$(abspath $(TB_VENV))/bin/python ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --output-on-failure -j$(CTEST_JOBS) -LE slow
 
