@@ -2,7 +2,8 @@
 #   make demo        install what is missing, Release build, run the example
 #   make test        same, then the whole test suite
 #   make test-asan   AddressSanitizer + UBSan build (build-asan/), unit tests only
-#   make bench       benchmarks against libtorch (installs libtorch-dev; build-bench/)
+#   make bench       benchmarks against libtorch and PyTorch, ratio tables (installs libtorch-dev,
+#                    python3-torch; build-bench/; bench/run_all.sh)
 #   make fixtures    regenerate tests/fixtures/ops/ from PyTorch (installs python3-torch)
 #   make install PREFIX=/opt/nabla
 # Every Debian package the build or the tests need is installed here (never by hand).
@@ -24,9 +25,9 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEPS := make build-essential g++ cmake ninja-build pkg-config libopenblas-openmp-dev libopenblas0-openmp \
         libsleef-dev libfmt-dev zlib1g-dev libpng-dev libgtest-dev libgmock-dev libbenchmark-dev python3 \
         dataset-fashion-mnist
-# libtorch only for bench/ (it is large and slow to compile against). libopenblas0-openmp is named so
+# libtorch and PyTorch only for bench/ (large; libtorch is slow to compile against). libopenblas0-openmp is named so
 # that libtorch's BLAS dependency is met by OpenBLAS, not by the reference libblas3.
-BENCH_DEPS := libtorch-dev libopenblas0-openmp libbenchmark-dev
+BENCH_DEPS := libtorch-dev libopenblas0-openmp libbenchmark-dev python3-torch python3-numpy dataset-fashion-mnist
 FIXTURE_DEPS := python3 python3-torch python3-numpy
 
 # $(call apt_install,packages): apt-get install only when one of them is missing, so repeated runs
