@@ -10,6 +10,7 @@
 #pragma once
 #include <stdlib.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -116,6 +117,14 @@ inline double now_s() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
+/// CPU seconds used by this process so far (all threads). On a shared, loaded machine the
+/// samples per CPU-second of a 1-thread run are steadier than wall-clock rates.
+inline double cpu_s() {
+  timespec t{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return t.tv_sec + 1e-9 * t.tv_nsec;
+}
+
 inline double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   size_t h = v.size() / 2;
@@ -162,21 +171,22 @@ inline void run_training(const char* impl, const Args& a, int64_t n, const std::
                          const std::function<void(const std::vector<int64_t>&)>& step) {
   auto warm = epoch_batches(n, int64_t(a.warmup) * a.batch(), a.batch(), a.seed + 1000);
   for (const auto& b : warm) step(b);
-  std::vector<double> rates;
+  std::vector<double> rates, cpu_rates;
   for (int r = 0; r < a.reps; ++r) {
     auto batches = epoch_batches(n, a.limit, a.batch(), a.seed + r);  // order made outside the timing
-    double t0 = now_s();
+    double t0 = now_s(), c0 = cpu_s();
     for (const auto& b : batches) step(b);
-    double dt = now_s() - t0;
+    double dt = now_s() - t0, dc = cpu_s() - c0;
     rates.push_back(double(batches.size()) * a.batch() / dt);
+    cpu_rates.push_back(double(batches.size()) * a.batch() / dc);
   }
   std::printf(
       "RESULT {\"impl\": \"%s\", \"kind\": \"train\", \"model\": \"%s\", \"threads\": %d, "
       "\"batch\": %d, \"samples_per_epoch\": %lld, \"median\": %.6g, \"unit\": \"samples/s\", "
-      "\"reps\": %s, \"peak_rss_mib\": %.1f, \"blas\": \"%s\"}\n",
+      "\"reps\": %s, \"per_cpu_s\": %s, \"peak_rss_mib\": %.1f, \"blas\": \"%s\"}\n",
       impl, a.model.c_str(), a.threads, a.batch(),
       static_cast<long long>(epoch_batches(n, a.limit, a.batch(), 0).size() * a.batch()), median(rates),
-      json_list(rates).c_str(), peak_rss_mib(), blas.c_str());
+      json_list(rates).c_str(), json_list(cpu_rates).c_str(), peak_rss_mib(), blas.c_str());
   std::fflush(stdout);
 }
 

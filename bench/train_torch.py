@@ -117,17 +117,18 @@ def main():
 
     for idx in epoch_batches(n, a.warmup * batch, batch, np.random.default_rng(a.seed + 1000)):
         step(idx)
-    rates = []
+    rates, cpu_rates = [], []
     for r in range(a.reps):
         batches = epoch_batches(n, a.limit, batch, np.random.default_rng(a.seed + r))
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         for idx in batches:
             step(idx)
         rates.append(len(batches) * batch / (time.perf_counter() - t0))
+        cpu_rates.append(len(batches) * batch / (time.process_time() - c0))
     print("RESULT " + json.dumps({
         "impl": "pytorch", "kind": "train", "model": a.model, "threads": a.threads, "batch": batch,
         "samples_per_epoch": len(batches) * batch, "median": statistics.median(rates), "unit": "samples/s",
-        "reps": rates, "peak_rss_mib": peak_rss_mib(), "blas": blas_info()}), flush=True)
+        "reps": rates, "per_cpu_s": cpu_rates, "peak_rss_mib": peak_rss_mib(), "blas": blas_info()}), flush=True)
 
 
 if __name__ == "__main__":
