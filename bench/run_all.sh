@@ -45,7 +45,7 @@ if [ "${BENCH_ONLY:-train}" = train ]; then
       done
       for impl in nabla libtorch pytorch; do
         echo "=== round $round: $impl cnn, $t thread(s), $cnn_limit samples per epoch"
-        run "$impl" --model cnn --threads "$t" --reps "$reps" --limit "$cnn_limit"
+        run "$impl" --model cnn --threads "$t" --reps "$reps" --limit "$cnn_limit" --warmup 10
       done
     done
     for impl in nabla libtorch pytorch; do

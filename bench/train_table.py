@@ -30,14 +30,18 @@ def main(paths):
     runs = load(paths)
     # (kind, model, threads) -> impl -> [values], [rss]
     vals = defaultdict(lambda: defaultdict(list))
+    cpu = defaultdict(lambda: defaultdict(list))  # samples per CPU-second (all of the process's threads)
     rss = defaultdict(lambda: defaultdict(list))
     blas = {}
     for r in runs:
         key = (r["kind"], r["model"], r["threads"])
         vals[key][r["impl"]] += r.get("reps", [r["median"]]) if r["kind"] == "train" else [r["median"]]
         rss[(r["kind"], r["model"])][r["impl"]].append(r["peak_rss_mib"])
+        if "per_cpu_s" in r:
+            cpu[key][r["impl"]] += r["per_cpu_s"]
         blas[r["impl"]] = r["blas"]
     med = {k: {i: statistics.median(v) for i, v in d.items()} for k, d in vals.items()}
+    cpu_med = {k: {i: statistics.median(v) for i, v in d.items()} for k, d in cpu.items()}
 
     def ratio_cells(row, higher_better):
         n = row.get("nabla")
@@ -67,6 +71,11 @@ def main(paths):
                     best[i], best_t[i] = v, t
         cells = [f"{best[i]:,.0f} ({best_t[i]}t)" if i in best else "-" for i in IMPLS]
         print(f"| {samples} samples/s | best | " + " | ".join(cells + ratio_cells(best, True)) + " |")
+        for t in per:
+            row = cpu_med.get(("train", model, t), {})
+            if row:
+                cells = [f"{row[i]:,.0f}" if i in row else "-" for i in IMPLS]
+                print(f"| {samples} samples per CPU-s | {t} | " + " | ".join(cells + ratio_cells(row, True)) + " |")
         r = rss[("train", model)]
         cells = [f"{max(r[i]):.0f}" if i in r else "-" for i in IMPLS]
         lower = [f"{max(r['libtorch']) / max(r['nabla']):.2f}x" if "nabla" in r and "libtorch" in r else "-",
@@ -76,7 +85,9 @@ def main(paths):
         row = med[k]
         cells = [f"{row[i]:.2f}" if i in row else "-" for i in IMPLS]
         print(f"| MLP batch-1 latency us (median) | {k[2]} | " + " | ".join(cells + ratio_cells(row, False)) + " |")
-    print("\n(ratios: > 1 means nabla is faster / smaller; RSS ratio is other / nabla)")
+    print("\n(ratios: > 1 means nabla is faster / smaller; RSS ratio is other / nabla. samples per CPU-s:"
+          " the same epochs divided by the process's CPU time instead of wall time, steadier when other"
+          " jobs share the cores)")
     print("BLAS loaded:")
     for i in IMPLS:
         if i in blas:
