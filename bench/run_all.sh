@@ -11,6 +11,12 @@
 #   BENCH_REPS=5               timed epochs per run;  BENCH_ROUNDS=1: repeat the whole training set
 #                              of runs, interleaving the sides (the table pools every epoch)
 #   BENCH_CNN_LIMIT=6400       samples per CNN epoch (0: all 60000; PyTorch takes ~30 s per full one)
+#   BENCH_MLP_LIMIT=0          samples per MLP epoch (0: all 60000)
+#   BENCH_TIMEOUT=600          seconds one run may take; a run killed by it leaves its cell empty
+#                              (2-thread runs on a machine whose other jobs keep both cores busy can
+#                              slow down 100-fold: every parallel region waits for a descheduled thread)
+#   BENCH_RESULTS=train.txt    file under <build>/bench-results for the RESULT lines; the table is
+#                              made from every train*.txt there, so runs with other settings add up
 #   BENCH_FILTER=matmul        passes --benchmark_filter to the kernel benchmarks
 #   PYTHON=/usr/bin/python3    the interpreter with Debian's python3-torch
 set -euo pipefail
@@ -23,25 +29,30 @@ threads="${BENCH_THREADS:-1 2}"
 reps="${BENCH_REPS:-5}"
 rounds="${BENCH_ROUNDS:-1}"
 cnn_limit="${BENCH_CNN_LIMIT:-6400}"
+mlp_limit="${BENCH_MLP_LIMIT:-0}"
+run_timeout="${BENCH_TIMEOUT:-600}"
 # Timings are only meaningful on an otherwise idle machine: say how idle it was.
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"
 
 if [ "${BENCH_ONLY:-train}" = train ]; then
-  res="$out/train.txt"
+  res="$out/${BENCH_RESULTS:-train.txt}"
   : > "$res"
   run() {  # run <impl> <args...>: one process, its RESULT line appended to $res
     local impl="$1"; shift
+    local cmd
     case "$impl" in
-      nabla) "$build/bench/train_nabla" "$@" ;;
-      libtorch) "$build/bench/train_libtorch" "$@" ;;
-      pytorch) "$py" "$here/train_torch.py" "$@" ;;
-    esac | tee -a "$res" | sed -n 's/^RESULT \(.\{0,160\}\).*/  \1.../p'
+      nabla) cmd=("$build/bench/train_nabla") ;;
+      libtorch) cmd=("$build/bench/train_libtorch") ;;
+      pytorch) cmd=("$py" "$here/train_torch.py") ;;
+    esac
+    { timeout "$run_timeout" "${cmd[@]}" "$@" || echo "  (exit status $?: timed out or failed)"; } | tee -a "$res" |
+      sed -n -e 's/^RESULT \(.\{0,160\}\).*/  \1.../p' -e '/^  (exit/p'
   }
   for round in $(seq "$rounds"); do
     for t in $threads; do
       for impl in nabla libtorch pytorch; do
         echo "=== round $round: $impl mlp, $t thread(s)"
-        run "$impl" --model mlp --threads "$t" --reps "$reps"
+        run "$impl" --model mlp --threads "$t" --reps "$reps" --limit "$mlp_limit"
       done
       for impl in nabla libtorch pytorch; do
         echo "=== round $round: $impl cnn, $t thread(s), $cnn_limit samples per epoch"
@@ -53,7 +64,7 @@ if [ "${BENCH_ONLY:-train}" = train ]; then
       run "$impl" --infer --threads 1 --calls 10000
     done
   done
-  "$py" "$here/train_table.py" "$res" | tee "$out/train_ratios.md"
+  "$py" "$here/train_table.py" "$out"/train*.txt | tee "$out/train_ratios.md"
   echo "load average after training runs: $(cut -d' ' -f1-3 /proc/loadavg)"
 fi
 
