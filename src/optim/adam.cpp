@@ -17,8 +17,8 @@ struct AdamScalars {
   double step_size;  // lr / bias_correction1
   double bias_correction2_sqrt;
   // PyTorch divides by bias_correction2_sqrt; multiplying by its reciprocal (rounded once, in
-  // double) differs by at most an ulp and frees the divider: sqrt + two divides per element made
-  // the step divide-bound (~2 cycles/param); one divide fewer is ~30% less time.
+  // double) differs by at most an ulp and takes one of the two divides per element off the
+  // divider, which sqrt and the divides share (the step is bound by it when its data is in L2).
   double decay;  // AdamW: 1 - lr * weight_decay
 };
 
