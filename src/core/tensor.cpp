@@ -87,7 +87,10 @@ Tensor Tensor::detach() const {
   impl->offset = impl_->offset;
   impl->dtype = impl_->dtype;
   impl->is_view = impl_->is_view;
-  return Tensor(std::move(impl));
+  Tensor out(std::move(impl));
+  if (graph::Tracer* t = graph::active_tracer()) [[unlikely]]
+    t->alias(out, *this);  // same data: the same graph value
+  return out;
 }
 
 Tensor& Tensor::detach_() {

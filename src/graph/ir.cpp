@@ -86,10 +86,14 @@ void dump_attrs(std::ostream& os, const ops::Attrs& a) {
 
 const char* kind_name(ValueKind k) {
   switch (k) {
-    case ValueKind::kInput: return "input";
-    case ValueKind::kParam: return "param";
-    case ValueKind::kConstant: return "const";
-    default: return "node";
+    case ValueKind::kInput:
+      return "input";
+    case ValueKind::kParam:
+      return "param";
+    case ValueKind::kConstant:
+      return "const";
+    default:
+      return "node";
   }
 }
 
@@ -99,7 +103,8 @@ std::string Graph::dump() const {
   std::ostringstream os;
   std::vector<bool> shown(values.size(), false);
   os << "graph(";
-  for (size_t k = 0; k < inputs.size(); ++k) os << (k ? ", " : "") << "%" << inputs[k] << ": " << value_type_str(values[inputs[k]]);
+  for (size_t k = 0; k < inputs.size(); ++k)
+    os << (k ? ", " : "") << "%" << inputs[k] << ": " << value_type_str(values[inputs[k]]);
   os << ") {\n";
   auto show_leaf = [&](int id) {
     const Value& v = values[id];
@@ -107,7 +112,8 @@ std::string Graph::dump() const {
     shown[id] = true;
     os << "  %" << id << " = " << kind_name(v.kind);
     if (!v.name.empty()) os << " \"" << v.name << "\"";
-    if (v.kind == ValueKind::kConstant && v.tensor.numel() == 1) os << " " << v.tensor.to(kFloat64).item<double>();
+    if (v.kind == ValueKind::kConstant && v.tensor.numel() == 1)
+      os << " " << v.tensor.to(kFloat64).item<double>();
     os << " : " << value_type_str(v) << "\n";
   };
   for (const auto& n : nodes)
@@ -126,7 +132,8 @@ std::string Graph::dump() const {
     for (size_t j = 0; j < n.inplace.size(); ++j)
       if (n.inplace[j] >= 0) os << " inplace(%" << n.outputs[j] << "->%" << n.inputs[n.inplace[j]] << ")";
     os << " : ";
-    for (size_t j = 0; j < n.outputs.size(); ++j) os << (j ? ", " : "") << value_type_str(values[n.outputs[j]]);
+    for (size_t j = 0; j < n.outputs.size(); ++j)
+      os << (j ? ", " : "") << value_type_str(values[n.outputs[j]]);
     os << "\n";
   }
   for (const auto& u : updates) os << "  update %" << u.target << " <- %" << u.source << "\n";
@@ -146,14 +153,16 @@ void Graph::verify() const {
       NABLA_CHECK(i >= 0 && i < nv && defined[i], "graph: node ", k, " (", ops::op_name(nodes[k].op),
                   ") uses value %", i, " before it is defined");
     for (int o : nodes[k].outputs) {
-      NABLA_CHECK(o >= 0 && o < nv && values[o].kind == ValueKind::kNode, "graph: node ", k, " has a bad output %", o);
+      NABLA_CHECK(o >= 0 && o < nv && values[o].kind == ValueKind::kNode, "graph: node ", k,
+                  " has a bad output %", o);
       defined[o] = true;
     }
   }
-  for (int o : outputs) NABLA_CHECK(o >= 0 && o < nv && defined[o], "graph: output %", o, " is never defined");
+  for (int o : outputs)
+    NABLA_CHECK(o >= 0 && o < nv && defined[o], "graph: output %", o, " is never defined");
   for (const auto& u : updates)
-    NABLA_CHECK(values[u.target].kind == ValueKind::kParam && defined[u.source], "graph: bad update %", u.target,
-                " <- %", u.source);
+    NABLA_CHECK(values[u.target].kind == ValueKind::kParam && defined[u.source], "graph: bad update %",
+                u.target, " <- %", u.source);
 }
 
 const char* op_family(ops::OpId id) {

@@ -20,11 +20,32 @@ void bump_state_epoch() { g_state_epoch.fetch_add(1, std::memory_order_relaxed);
 void Tracer::bind(const Tensor& t, int v) {
   current_[t.impl().get()] = v;
   keep_.push_back(t);
+  if (t.impl()->storage) by_storage_[t.impl()->storage.get()].push_back(t.impl().get());
 }
 
 int Tracer::value_of(const Tensor& t) {
   auto it = current_.find(t.impl().get());
   if (it != current_.end()) return it->second;
+  const detail::TensorImpl& ti = *t.impl();
+  if (ti.storage && ti.storage->nbytes > 0) {
+    auto s = by_storage_.find(ti.storage.get());
+    if (s != by_storage_.end()) {
+      for (auto k = s->second.rbegin(); k != s->second.rend(); ++k) {
+        const detail::TensorImpl& o = **k;
+        if (o.shape == ti.shape && o.strides == ti.strides && o.offset == ti.offset && o.dtype == ti.dtype) {
+          int v = current_.at(*k);
+          auto c = captured_.find(*k);
+          if (c != captured_.end()) captured_[&ti] = c->second;
+          bind(t, v);
+          return v;
+        }
+      }
+      NABLA_CHECK(false,
+                  "jit::trace: a tensor made outside the op dispatch aliases a traced tensor with another "
+                  "layout (shape ",
+                  ti.shape, "); it cannot be traced (use view ops: reshape, permute, slice)");
+    }
+  }
   Value v;
   v.kind = ValueKind::kParam;
   v.dtype = t.dtype();
@@ -35,6 +56,14 @@ int Tracer::value_of(const Tensor& t) {
   captured_[t.impl().get()] = id;
   bind(t, id);
   return id;
+}
+
+void Tracer::alias(const Tensor& t, const Tensor& of) {
+  auto it = current_.find(of.impl().get());
+  if (it == current_.end()) return;
+  bind(t, it->second);
+  auto c = captured_.find(of.impl().get());
+  if (c != captured_.end()) captured_[t.impl().get()] = c->second;
 }
 
 int Tracer::add_input(const Tensor& t) {
@@ -114,6 +143,7 @@ void Tracer::finish(const std::vector<Tensor>& outputs) {
   }
   current_.clear();
   keep_.clear();
+  by_storage_.clear();
   // A capture that only the graph (and its snapshot) still holds cannot be changed from outside:
   // it is a constant, taken with the value it had before any write of the trace.
   std::vector<bool> is_const(graph.values.size(), false);

@@ -32,6 +32,8 @@ class Tracer {
   void before_write(const Tensor& t);
   /// After an in-place write: `t` now holds value `v` (an update when t is captured).
   void rebind(const Tensor& t, int v);
+  /// `t` is a new handle on `of`'s data (detach): it stands for the same value, if `of` has one.
+  void alias(const Tensor& t, const Tensor& of);
   /// Runs fn on every replay of the graph, before the graph (optimizer step counters).
   void add_host_call(std::function<void()> fn) { host_calls.push_back(std::move(fn)); }
   /// Ends the trace: marks outputs, turns unshared captures into constants, drops the bookkeeping.
@@ -47,6 +49,9 @@ class Tracer {
   std::unordered_map<const detail::TensorImpl*, int> captured_;  // impl -> its kParam value
   std::unordered_map<int, Tensor> snapshot_;                     // param value -> value before writes
   std::vector<Tensor> keep_;                                     // keeps mapped impls alive
+  // Storage -> impls bound to values over it: a new handle made outside dispatch over the same
+  // data (autograd's saved tensors, detach) resolves to the value it shows.
+  std::unordered_map<const detail::Storage*, std::vector<const detail::TensorImpl*>> by_storage_;
 };
 
 extern constinit thread_local Tracer* t_active_tracer;

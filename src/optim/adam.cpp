@@ -4,10 +4,10 @@
 #include <algorithm>
 #include <cmath>
 
-#include "nabla/optim/adamw.h"
 #include "graph/trace.h"
 #include "nabla/autograd.h"
 #include "nabla/creation.h"
+#include "nabla/optim/adamw.h"
 #include "ops/registry.h"
 
 namespace nabla::optim {

@@ -107,8 +107,8 @@ void adam_step(const Tensor* in, int, Tensor* out, const Attrs& attrs) {
   const double bc2 = std::sqrt(1 - std::pow(beta2, step));
   const int64_t n = out[0].numel();
   auto run = [&]<typename T>() {
-    const AdamConsts<T> c{T(beta1), T(1 - beta1), T(beta2), T(1 - beta2), T(wd), T(eps), T(-step_size), T(bc2),
-                          T(1 - lr * wd)};
+    const AdamConsts<T> c{T(beta1), T(1 - beta1),  T(beta2), T(1 - beta2),  T(wd),
+                          T(eps),   T(-step_size), T(bc2),   T(1 - lr * wd)};
     T* p = static_cast<T*>(out[0].raw_data());
     const T* g = static_cast<const T*>(grad.raw_data());
     T* m = static_cast<T*>(out[1].raw_data());
@@ -153,7 +153,8 @@ void sgd_step(const Tensor* in, int, Tensor* out, const Attrs& attrs) {
       };
       if (!momentum) return loop.template operator()<false, false, false>();
       dispatch_bool(first, [&]<bool kFirst>() {
-        dispatch_bool(nesterov, [&]<bool kNesterov>() { loop.template operator()<true, kFirst, kNesterov>(); });
+        dispatch_bool(nesterov,
+                      [&]<bool kNesterov>() { loop.template operator()<true, kFirst, kNesterov>(); });
       });
     });
   };
