@@ -69,7 +69,9 @@ std::vector<Tensor> Executor::run(const std::vector<Tensor>& inputs) {
                 "compiled graph: input ", k, " must be ", value_type_str(v), ", got ",
                 inputs[k].defined() ? dtype_name(inputs[k].dtype()) : "undefined", " of shape ",
                 inputs[k].defined() ? inputs[k].shape() : Shape{});
-    slots_[graph_.inputs[k]] = inputs[k];
+    // Views recorded over a contiguous input are only valid over a contiguous input.
+    slots_[graph_.inputs[k]] =
+        v.contiguous && !inputs[k].is_contiguous() ? inputs[k].contiguous() : inputs[k];
   }
   for (size_t v = 0; v < graph_.values.size(); ++v)
     if (graph_.values[v].kind == ValueKind::kParam || graph_.values[v].kind == ValueKind::kConstant)
@@ -101,8 +103,10 @@ std::vector<Tensor> Executor::run(const std::vector<Tensor>& inputs) {
     NoGradGuard no_grad;
     for (int o : graph_.outputs) {
       const Tensor& t = slots_[o];
-      bool in_arena = plan_.offset[plan_.root[o]] >= 0;
-      result.push_back(in_arena ? t.clone() : t);
+      // Outputs never alias the arena (reused by the next run) nor an input or parameter (eager
+      // ops return fresh tensors); a constant output is returned as is.
+      const ValueKind root_kind = graph_.values[plan_.root[o]].kind;
+      result.push_back(root_kind == ValueKind::kConstant ? t : t.clone());
     }
     for (const auto& u : graph_.updates) {
       const Tensor& target = graph_.values[u.target].tensor;

@@ -28,6 +28,7 @@ struct Value {
   Shape shape;
   Device device = kCPU;
   bool symbolic_batch = false;  // dim 0 follows the inputs' batch size (printed as N)
+  bool contiguous = true;       // kInput: the traced input was contiguous (runs must match)
   int node = -1;                // producer (kNode)
   int output = 0;               // which output of the producer
   int input_index = -1;         // kInput: position in the argument list

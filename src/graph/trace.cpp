@@ -75,6 +75,7 @@ int Tracer::add_input(const Tensor& t) {
   v.shape = t.shape();
   v.device = t.device();
   v.symbolic_batch = t.dim() >= 1;
+  v.contiguous = t.is_contiguous();
   v.input_index = static_cast<int>(graph.inputs.size());
   int id = graph.add_value(std::move(v));
   graph.inputs.push_back(id);

@@ -31,6 +31,22 @@ inline std::vector<Tensor> run(const Graph& g, const std::vector<Tensor>& inputs
   return ex.run(inputs);
 }
 
+/// Applies `pass` to g, checks the dumps before and after against the expected text and that the
+/// graph computes the same outputs on `inputs` (within tol) before and after.
+template <typename Pass>
+void check_pass(Graph& g, Pass pass, const std::vector<Tensor>& inputs, const std::string& before,
+                const std::string& after, double tol = 1e-6) {
+  EXPECT_EQ(g.dump(), before);
+  std::vector<Tensor> ref = run(g, inputs);
+  pass(g);
+  EXPECT_EQ(g.dump(), after);
+  g.verify();
+  std::vector<Tensor> got = run(g, inputs);
+  ASSERT_EQ(got.size(), ref.size());
+  for (size_t k = 0; k < ref.size(); ++k)
+    EXPECT_LE((got[k].to(kFloat64) - ref[k].to(kFloat64)).abs().max().item<double>(), tol);
+}
+
 inline int count_op(const Graph& g, ops::OpId op) {
   int c = 0;
   for (const auto& n : g.nodes) c += n.op == op;

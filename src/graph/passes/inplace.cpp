@@ -29,7 +29,6 @@ int plan_inplace(Graph& g) {
     for (int i : g.nodes[k].inputs) last_use[i] = static_cast<int>(k);
   for (int o : g.outputs) last_use[o] = kForever;
   for (const auto& u : g.updates) last_use[u.source] = kForever;
-  for (const auto& u : g.updates) last_use[u.target] = std::max(last_use[u.target], -1);
   std::vector<int> update_source_of(nv, -1);
   for (const auto& u : g.updates) update_source_of[u.target] = u.source;
   // root[v]: whose buffer v uses; alias_last[r]: last use of any value living in r's buffer.
@@ -80,9 +79,11 @@ int plan_inplace(Graph& g) {
     for (size_t idx = 0; idx < n.inputs.size(); ++idx) {
       const int v = n.inputs[idx];
       const Value& val = g.values[v];
-      if (val.kind != ValueKind::kNode || root[v] != v || is_view_op(g.nodes[val.node].op)) continue;
+      // A kernel output (possibly itself written in place): contiguous over its whole buffer.
+      if (val.kind != ValueKind::kNode || is_view_op(g.nodes[val.node].op)) continue;
+      if (g.values[root[v]].kind != ValueKind::kNode) continue;  // never into inputs or params
       if (val.dtype != ov.dtype || !(val.shape == ov.shape)) continue;
-      if (alias_last[v] != kk || !only_alias_here(v, static_cast<int>(idx))) continue;
+      if (alias_last[root[v]] != kk || !only_alias_here(v, static_cast<int>(idx))) continue;
       claim(0, static_cast<int>(idx));
       break;
     }

@@ -69,8 +69,12 @@ int simplify(Graph& g) {
         int in = n.inputs[0];
         const Node* p = producer(in);
         const Node* base = p ? producer(p->inputs[0]) : nullptr;
-        // Only over a contiguous base (a kernel's output), where any reshape is a valid view.
-        if (p && p->op == ops::OpId::view && base && !is_view_op(base->op)) {
+        // Only over a contiguous base (a kernel's output or a contiguous input), where any
+        // reshape is a valid view.
+        const bool contiguous_base = p && (base ? !is_view_op(base->op)
+                                                : g.values[p->inputs[0]].kind == ValueKind::kInput &&
+                                                      g.values[p->inputs[0]].contiguous);
+        if (p && p->op == ops::OpId::view && contiguous_base) {
           n.inputs[0] = p->inputs[0];  // reshape of a reshape: one reshape of the base
           in = n.inputs[0];
           ++count;
