@@ -60,8 +60,10 @@ class Graph {
   /// Bytes of the arena holding every intermediate value (and the sum without buffer reuse).
   int64_t arena_bytes() const;
   int64_t unplanned_bytes() const;
-  /// Milliseconds spent tracing and optimising.
+  /// Milliseconds spent tracing (one eager run of the function) and optimising.
   double compile_ms() const;
+  /// Of those, milliseconds in the passes and the memory plan.
+  double optimize_ms() const;
   const std::shared_ptr<detail::CompiledGraph>& impl() const { return impl_; }
 
  private:
@@ -77,7 +79,9 @@ Graph trace(nn::Module& module, const Tensor& example_input, const CompileOption
 /// A function with a cache of compiled graphs keyed on its inputs' shapes, dtypes and devices.
 class CompiledFunction {
  public:
-  CompiledFunction(Fn fn, CompileOptions options, std::function<std::string()> extra_key = {});
+  /// extra_key: more cache-key text (e.g. train/eval mode); module: names captured params in dumps.
+  CompiledFunction(Fn fn, CompileOptions options, std::function<std::string()> extra_key = {},
+                   const nn::Module* module = nullptr);
   /// First call for a key: traces (the eager run's result is returned); later calls run the graph.
   std::vector<Tensor> operator()(const std::vector<Tensor>& inputs);
   /// Single input, first output.

@@ -19,6 +19,7 @@ struct CompiledGraph {
   std::vector<std::function<void()>> host_calls;
   std::vector<Tensor> traced_outputs;
   double compile_ms = 0;
+  double optimize_ms = 0;  // passes + memory planning (compile_ms also counts the traced eager run)
 };
 }  // namespace detail
 
@@ -34,6 +35,22 @@ void optimize(graph::Graph& g) {
   graph::plan_inplace(g);
 }
 
+/// Gives captured parameters and buffers their module names ("0.weight") for dumps and bundles.
+void name_params(graph::Graph& g, const nn::Module& m) {
+  auto name_by = [&](const nn::OrderedDict<Tensor>& named) {
+    for (const auto& item : named) {
+      for (auto& v : g.values)
+        if (v.kind == graph::ValueKind::kParam && v.name.empty() && v.tensor.defined() &&
+            item.second.defined() && v.tensor.impl()->storage == item.second.impl()->storage)
+          v.name = item.first;
+    }
+  };
+  name_by(m.named_parameters());
+  name_by(m.named_buffers());
+}
+
+thread_local const nn::Module* t_naming_module = nullptr;
+
 }  // namespace
 
 Graph trace(const Fn& fn, const std::vector<Tensor>& example_inputs, const CompileOptions& options) {
@@ -47,10 +64,13 @@ Graph trace(const Fn& fn, const std::vector<Tensor>& example_inputs, const Compi
     outputs = fn(example_inputs);
   }
   tracer.finish(outputs);
+  if (t_naming_module) name_params(tracer.graph, *t_naming_module);
   auto out = std::make_shared<detail::CompiledGraph>();
   out->traced_dump = tracer.graph.dump();
+  auto t1 = std::chrono::steady_clock::now();
   if (options.optimize) optimize(tracer.graph);
   out->executor = std::make_unique<graph::Executor>(std::move(tracer.graph));
+  out->optimize_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t1).count();
   out->host_calls = std::move(tracer.host_calls);
   out->traced_outputs = std::move(outputs);
   out->compile_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
@@ -79,6 +99,7 @@ size_t Graph::num_nodes() const { return impl_->executor->graph().nodes.size(); 
 int64_t Graph::arena_bytes() const { return impl_->executor->memory_plan().arena_bytes; }
 int64_t Graph::unplanned_bytes() const { return impl_->executor->memory_plan().naive_bytes; }
 double Graph::compile_ms() const { return impl_->compile_ms; }
+double Graph::optimize_ms() const { return impl_->optimize_ms; }
 
 bool is_tracing() { return graph::active_tracer() != nullptr; }
 
@@ -88,13 +109,16 @@ struct CompiledFunction::State {
   Fn fn;
   CompileOptions options;
   std::function<std::string()> extra_key;
+  const nn::Module* module = nullptr;              // names params in dumps
   std::list<std::pair<std::string, Graph>> cache;  // most recently used first
   Stats stats;
   const Graph* last = nullptr;
 };
 
-CompiledFunction::CompiledFunction(Fn fn, CompileOptions options, std::function<std::string()> extra_key)
+CompiledFunction::CompiledFunction(Fn fn, CompileOptions options, std::function<std::string()> extra_key,
+                                   const nn::Module* module)
     : state_(std::make_shared<State>()) {
+  state_->module = module;
   state_->fn = std::move(fn);
   state_->options = options;
   state_->extra_key = std::move(extra_key);
@@ -126,7 +150,15 @@ std::vector<Tensor> CompiledFunction::operator()(const std::vector<Tensor>& inpu
     return s.cache.front().second(inputs);
   }
   uint64_t epoch = graph::state_epoch();
-  Graph g = trace(s.fn, inputs, s.options);
+  t_naming_module = s.module;
+  Graph g;
+  try {
+    g = trace(s.fn, inputs, s.options);
+  } catch (...) {
+    t_naming_module = nullptr;
+    throw;
+  }
+  t_naming_module = nullptr;
   ++s.stats.traces;
   s.stats.last_compile_ms = g.compile_ms();
   std::vector<Tensor> result = std::move(g.impl()->traced_outputs);
@@ -164,7 +196,7 @@ CompiledFunction compile(nn::Module& module, const CompileOptions& options) {
         NoGradGuard no_grad;
         return std::vector<Tensor>{m->forward(in[0])};
       },
-      options, [m] { return std::string(m->is_training() ? "train" : "eval"); });
+      options, [m] { return std::string(m->is_training() ? "train" : "eval"); }, m);
 }
 
 CompiledFunction compile(const std::shared_ptr<nn::Module>& module, const CompileOptions& options) {
@@ -176,7 +208,7 @@ CompiledFunction compile(const std::shared_ptr<nn::Module>& module, const Compil
         NoGradGuard no_grad;
         return std::vector<Tensor>{m->forward(in[0])};
       },
-      options, [m] { return std::string(m->is_training() ? "train" : "eval"); });
+      options, [m] { return std::string(m->is_training() ? "train" : "eval"); }, m.get());
 }
 
 CompiledFunction compile_train_step(nn::Module& model, LossFn loss_fn, optim::Optimizer& optimizer,
@@ -193,7 +225,7 @@ CompiledFunction compile_train_step(nn::Module& model, LossFn loss_fn, optim::Op
         opt->step();
         return std::vector<Tensor>{loss.detach()};
       },
-      options, [m] { return std::string(m->is_training() ? "train" : "eval"); });
+      options, [m] { return std::string(m->is_training() ? "train" : "eval"); }, m);
 }
 
 }  // namespace nabla::jit
