@@ -100,8 +100,8 @@ Result compare(nn::Module& model, const Batches& batches) {
 
 int main(int argc, char** argv) {
   set_num_threads(argc > 1 ? std::atoi(argv[1]) : 1);
-  int mlp_batches = argc > 2 ? std::atoi(argv[2]) : 1875;  // one Fashion-MNIST epoch at batch 32
-  int cnn_batches = argc > 3 ? std::atoi(argv[3]) : 40;
+  int mlp_batches = std::max(1, argc > 2 ? std::atoi(argv[2]) : 1875);  // one Fashion-MNIST epoch at batch 32
+  int cnn_batches = std::max(1, argc > 3 ? std::atoi(argv[3]) : 40);
   manual_seed(1);
 
   Mlp mlp;
