@@ -1,6 +1,6 @@
 // Graph passes. Each takes a Graph and rewrites it in place, keeping it in topological order and
 // leaving values it no longer uses unreferenced (the dump and the executor skip them). Order used
-// by jit::compile: fold -> simplify -> cse -> simplify -> dce -> fuse -> inplace; memory planning
+// by jit::compile: fold -> simplify -> cse -> simplify -> dce -> fuse -> schedule -> inplace; memory planning
 // runs last, in the executor.
 #pragma once
 #include <cstdint>
@@ -21,6 +21,9 @@ int simplify(Graph& g);
 /// Fusion: a unary elementwise op that is the only user of a linear/conv2d/matmul/elementwise result
 /// runs in place in that node's epilogue (bias + activation after the GEMM; unary chains in one buffer).
 int fuse_epilogues(Graph& g);
+/// Moves optimizer updates right after their gradient and the last read of the old parameter,
+/// so gradients die early (lower peak memory).
+int schedule_updates_early(Graph& g);
 /// In-place reuse: elementwise ops write into an input that dies there; optimizer updates write
 /// straight into the parameters and state they update.
 int plan_inplace(Graph& g);
