@@ -130,7 +130,8 @@ CompiledFunction compile(const Holder& holder, const CompileOptions& options = {
 /// Loss of a model's output against a target.
 using LossFn = std::function<Tensor(const Tensor& output, const Tensor& target)>;
 /// One compiled training step: zero_grad, forward, loss, backward, optimizer.step(); called as
-/// step(x, y) and returns the loss (detached). The first two calls run eagerly (tracing, then
+/// step(x, y) it returns the loss (detached); step({x, y}) returns {loss, model output} (for
+/// metrics). The first two calls run eagerly (tracing, then
 /// retracing once the optimizer has created its state); later calls run one graph. Model and
 /// optimizer must outlive it. Supports SGD, Adam, AdamW (RMSprop/Adagrad throw while tracing).
 CompiledFunction compile_train_step(nn::Module& model, LossFn loss_fn, optim::Optimizer& optimizer,

@@ -221,10 +221,11 @@ CompiledFunction compile_train_step(nn::Module& model, LossFn loss_fn, optim::Op
         NABLA_CHECK(in.size() == 2, "compile_train_step: expected (input, target), got ", in.size(),
                     " tensors");
         opt->zero_grad();
-        Tensor loss = loss_fn(m->forward(in[0]), in[1]);
+        Tensor out = m->forward(in[0]);
+        Tensor loss = loss_fn(out, in[1]);
         loss.backward();
         opt->step();
-        return std::vector<Tensor>{loss.detach()};
+        return std::vector<Tensor>{loss.detach(), out.detach()};
       },
       options, [m] { return std::string(m->is_training() ? "train" : "eval"); }, m);
 }

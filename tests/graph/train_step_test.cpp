@@ -115,6 +115,49 @@ TEST(TrainStep, WholeStepIsOneGraphWithUpdates) {
   EXPECT_EQ(after.system_allocs, before.system_allocs);
 }
 
+TEST(TrainStep, ReturnsLossAndOutputForMetrics) {
+  manual_seed(6);
+  auto model = mlp();
+  auto copy = mlp();
+  copy->load_state_dict(model->state_dict());
+  optim::SGD opt(model->parameters(), {.lr = 0.1});
+  auto step = jit::compile_train_step(
+      *model.ptr(), [](const Tensor& o, const Tensor& y) { return F::cross_entropy(o, y); }, opt);
+  Tensor x = randn({8, 12}), y = randint(0, 4, {8});
+  for (int k = 0; k < 3; ++k) {
+    Tensor expect_out;
+    {
+      NoGradGuard ng;
+      expect_out = model(x);  // the output the step sees (before its update)
+    }
+    std::vector<Tensor> r = step(std::vector<Tensor>{x, y});
+    ASSERT_EQ(r.size(), 2u);
+    EXPECT_LT(max_abs_diff(r[1], expect_out), 1e-6);
+    EXPECT_NEAR(r[0].item<double>(), F::cross_entropy(expect_out, y).item<double>(), 1e-6);
+  }
+}
+
+struct UserNet : nn::Module {
+  nn::Linear fc{6, 3};
+  UserNet() { register_module("fc", fc); }
+  Tensor forward(Tensor x) override { return F::gelu(fc(x)); }
+};
+
+TEST(TrainStep, NablaCompileAcceptsUserModulesAndHolders) {
+  UserNet net;
+  auto f = nabla::compile(net);  // nabla::compile is jit::compile
+  Tensor x = randn({4, 6});
+  f(x);
+  Tensor y = f(x);
+  NoGradGuard ng;
+  EXPECT_LT(max_abs_diff(y, net(x)), 1e-6);
+  EXPECT_NE(f.last_graph()->dump().find("param \"fc.weight\""), std::string::npos) << f.last_graph()->dump();
+  nn::Sequential seq{nn::Linear(6, 2)};
+  auto g = nabla::compile(seq);
+  g(x);
+  EXPECT_LT(max_abs_diff(g(x), seq(x)), 1e-6);
+}
+
 TEST(TrainStep, UntraceableOptimizerSaysSo) {
   auto model = mlp();
   optim::RMSprop opt(model->parameters(), {.lr = 1e-3});
