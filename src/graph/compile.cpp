@@ -142,6 +142,9 @@ std::string cache_key(const std::vector<Tensor>& inputs, const std::function<std
 
 std::vector<Tensor> CompiledFunction::operator()(const std::vector<Tensor>& inputs) {
   State& s = *state_;
+  // Called while an outer function is being traced: run eagerly so that the outer trace records
+  // these ops (running the graph would hide them and freeze its outputs as constants).
+  if (graph::active_tracer()) return s.fn(inputs);
   std::string key = cache_key(inputs, s.extra_key);
   for (auto it = s.cache.begin(); it != s.cache.end(); ++it) {
     if (it->first != key) continue;

@@ -112,6 +112,18 @@ TEST(Trace, RetracesWhenInputTypesChange) {
   EXPECT_NE(msg.find("jit::trace: example input 0 is undefined"), std::string::npos) << msg;
 }
 
+TEST(Trace, CompiledFunctionsInsideATraceAreInlined) {
+  auto inner = jit::compile([](const std::vector<Tensor>& in) { return std::vector<Tensor>{in[0].exp()}; });
+  inner(ones({3}));
+  inner(ones({3}));  // inner now has a graph
+  auto outer =
+      jit::compile([&](const std::vector<Tensor>& in) { return std::vector<Tensor>{inner(in[0]) + 1.0}; });
+  Tensor x = randn({3});
+  outer(x);
+  Tensor y = randn({3});
+  EXPECT_LT(max_abs_diff(outer(y), y.exp() + 1.0), 1e-6);  // not frozen to x's value
+}
+
 TEST(Trace, GraphInputsAreChecked) {
   jit::Graph g = jit::trace([](const std::vector<Tensor>& in) { return std::vector<Tensor>{in[0] + 1.0}; },
                             {ones({2, 3})});
