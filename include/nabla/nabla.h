@@ -12,6 +12,7 @@
 #include "nabla/dtype.h"
 #include "nabla/error.h"
 #include "nabla/generator.h"
+#include "nabla/jit.h"
 #include "nabla/ops.h"
 #include "nabla/runtime.h"
 #include "nabla/scalar.h"

@@ -1,5 +1,6 @@
 // Tensor factories. Random draws run sequentially on the calling thread, so a seed gives the
 // same tensor whatever the thread count.
+#include "graph/trace.h"
 #include "nabla/creation.h"
 
 #include <cmath>
@@ -95,6 +96,7 @@ Tensor eye(int64_t n, int64_t m, TensorOptions opt) {
 }
 
 Tensor rand(const Shape& shape, TensorOptions opt, Generator* gen) {
+  graph::check_not_tracing("rand", "random numbers drawn while tracing would be frozen into the graph (e.g. Dropout in training mode); trace in eval mode or run eagerly");
   NABLA_CHECK(is_floating(opt.dtype), "rand: dtype must be floating point, got ", opt.dtype);
   Generator& g = gen ? *gen : default_generator();
   if (opt.dtype == kFloat64)
@@ -104,12 +106,14 @@ Tensor rand(const Shape& shape, TensorOptions opt, Generator* gen) {
 }
 
 Tensor randn(const Shape& shape, TensorOptions opt, Generator* gen) {
+  graph::check_not_tracing("randn", "random numbers drawn while tracing would be frozen into the graph (e.g. Dropout in training mode); trace in eval mode or run eagerly");
   NABLA_CHECK(is_floating(opt.dtype), "randn: dtype must be floating point, got ", opt.dtype);
   Generator& g = gen ? *gen : default_generator();
   return finish(generate(shape, opt.dtype, [&](int64_t) { return g.next_normal(); }), opt);
 }
 
 Tensor randint(int64_t low, int64_t high, const Shape& shape, TensorOptions opt, Generator* gen) {
+  graph::check_not_tracing("randint", "random numbers drawn while tracing would be frozen into the graph (e.g. Dropout in training mode); trace in eval mode or run eagerly");
   NABLA_CHECK(high > low, "randint: high (", high, ") must be greater than low (", low, ")");
   Generator& g = gen ? *gen : default_generator();
   uint64_t range = static_cast<uint64_t>(high - low);
@@ -124,6 +128,7 @@ Tensor rand_like(const Tensor& t, Generator* gen) { return rand(t.shape(), t.dty
 Tensor randn_like(const Tensor& t, Generator* gen) { return randn(t.shape(), t.dtype(), gen); }
 
 Tensor randperm(int64_t n, Generator* gen) {
+  graph::check_not_tracing("randperm", "random numbers drawn while tracing would be frozen into the graph (e.g. Dropout in training mode); trace in eval mode or run eagerly");
   Generator& g = gen ? *gen : default_generator();
   Tensor t = arange(n);
   int64_t* p = t.data_ptr<int64_t>();

@@ -2,6 +2,7 @@
 #include "nabla/tensor.h"
 
 #include "autograd/node.h"
+#include "graph/trace.h"
 #include "nabla/autograd.h"
 #include "nabla/creation.h"
 #include "nabla/ops.h"
@@ -25,6 +26,8 @@ bool Tensor::is_contiguous() const {
 template <typename T>
 T Tensor::item() const {
   NABLA_CHECK(defined(), "item: tensor is undefined");
+  if (graph::active_tracer()) [[unlikely]]
+    graph::check_value_read(impl_.get(), "item");
   NABLA_CHECK(numel() == 1, "item: only a one-element tensor can be converted to a number, got shape ",
               shape());
   NABLA_CHECK(device().is_cpu(), "item: tensor is on ", device(), "; call .cpu() first");
@@ -38,6 +41,8 @@ T Tensor::item() const {
 
 template <typename T>
 std::vector<T> Tensor::to_vector() const {
+  if (graph::active_tracer()) [[unlikely]]
+    graph::check_value_read(impl_.get(), "to_vector");
   Tensor c = to(dtype_of<T>::value).contiguous();
   const T* p = c.data_ptr<T>();
   return std::vector<T>(p, p + c.numel());
@@ -82,7 +87,10 @@ Tensor Tensor::detach() const {
   impl->offset = impl_->offset;
   impl->dtype = impl_->dtype;
   impl->is_view = impl_->is_view;
-  return Tensor(std::move(impl));
+  Tensor out(std::move(impl));
+  if (graph::Tracer* t = graph::active_tracer()) [[unlikely]]
+    t->alias(out, *this);  // same data: the same graph value
+  return out;
 }
 
 Tensor& Tensor::detach_() {

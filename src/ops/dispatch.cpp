@@ -3,13 +3,14 @@
 #include <memory>
 
 #include "autograd/node.h"
+#include "graph/trace.h"
 #include "nabla/autograd.h"
 #include "ops/registry.h"
 
 namespace nabla::ops {
 namespace {
 
-constexpr int kMaxOutputs = 4;
+constexpr int kMaxOutputs = 8;
 
 Tensor allocate(const TensorMeta& m, Device device) {
   auto impl = std::make_shared<detail::TensorImpl>();
@@ -90,6 +91,35 @@ void dispatch(OpId id, const Tensor* in, int n, const Attrs& attrs, Tensor* out)
   }
   if (def.vjp && GradMode::is_enabled() && any_requires_grad(in, n))
     record_node(id, def, in, n, attrs, out, metas);
+  if (graph::Tracer* t = graph::active_tracer()) [[unlikely]]
+    t->record(id, in, n, attrs, out, metas, def.num_outputs);
+}
+
+void dispatch_update(OpId id, const Tensor* in, int n, const Attrs& attrs, Tensor* targets) {
+  const OpDef& def = op_def(id);
+  TensorMeta metas[kMaxOutputs];
+  def.infer(in, n, attrs, metas);
+  for (int j = 0; j < def.num_outputs; ++j)
+    NABLA_CHECK(targets[j].shape() == metas[j].shape && targets[j].dtype() == metas[j].dtype &&
+                    targets[j].is_contiguous(),
+                def.name, ": output ", j, " must be a contiguous ", metas[j].dtype, " tensor of shape ",
+                metas[j].shape, ", got ", targets[j].dtype(), " of shape ", targets[j].shape());
+  Device device = common_device(def, in, n);
+  KernelFn kernel = def.kernels[static_cast<int>(device.type)];
+  NABLA_CHECK(kernel, def.name, " has no kernel for device ", device);
+  graph::Tracer* t = graph::active_tracer();
+  std::vector<int> ins;
+  if (t) [[unlikely]] {
+    for (int i = 0; i < n; ++i) ins.push_back(t->value_of(in[i]));
+    for (int j = 0; j < def.num_outputs; ++j) t->before_write(targets[j]);
+  }
+  kernel(in, n, targets, attrs);
+  for (int j = 0; j < def.num_outputs; ++j)
+    if (targets[j].numel()) targets[j].impl()->storage->version.fetch_add(1, std::memory_order_relaxed);
+  if (t) [[unlikely]] {
+    int node = t->graph.add_node(id, attrs, std::move(ins), metas, def.num_outputs, device);
+    for (int j = 0; j < def.num_outputs; ++j) t->rebind(targets[j], t->graph.nodes[node].outputs[j]);
+  }
 }
 
 Tensor& dispatch_inplace(OpId id, Tensor& self, std::initializer_list<Tensor> in_list, const Attrs& attrs) {
@@ -112,7 +142,8 @@ Tensor& dispatch_inplace(OpId id, Tensor& self, std::initializer_list<Tensor> in
                 "_: in-place operation on a view while autograd is recording is not supported; "
                 "use the out-of-place op");
   }
-  if (!grad && meta.dtype == self.dtype()) {
+  graph::Tracer* tracer = graph::active_tracer();
+  if (!grad && meta.dtype == self.dtype() && !tracer) {
     KernelFn kernel = def.kernels[static_cast<int>(common_device(def, in, n).type)];
     NABLA_CHECK(kernel, def.name, " has no kernel for device ", self.device());
     Tensor out = self;
@@ -129,6 +160,8 @@ Tensor& dispatch_inplace(OpId id, Tensor& self, std::initializer_list<Tensor> in
         grad && (def.save_inputs & (1u << i)) && in[i].shares_storage_with(self) ? in[i].clone() : in[i];
   Tensor result;
   dispatch(id, args, n, attrs, &result);
+  if (tracer) [[unlikely]]
+    tracer->before_write(self);
   {
     NoGradGuard no_grad;
     Attrs copy_attrs;
@@ -137,6 +170,8 @@ Tensor& dispatch_inplace(OpId id, Tensor& self, std::initializer_list<Tensor> in
     op_def(OpId::copy).kernels[static_cast<int>(self.device().type)](&result, 1, &dst, copy_attrs);
   }
   self.impl()->storage->version.fetch_add(1, std::memory_order_relaxed);
+  if (tracer) [[unlikely]]
+    tracer->rebind(self, tracer->value_of(result));
   if (grad) {
     auto& si = *self.impl();
     si.grad_fn = result.impl()->grad_fn;

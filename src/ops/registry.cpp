@@ -28,6 +28,7 @@ bool register_all() {
   register_index_ops();
   register_linalg_ops();
   register_conv_ops();
+  register_optim_ops();
   return true;
 }
 

@@ -90,6 +90,11 @@ inline Tensor dispatch1(OpId id, std::initializer_list<Tensor> in, const Attrs& 
 /// version counter. With autograd on, self's history is rebased onto the op.
 Tensor& dispatch_inplace(OpId id, Tensor& self, std::initializer_list<Tensor> in, const Attrs& attrs = {});
 
+/// Runs op `id` writing its outputs into existing tensors (`targets`, one per output, contiguous,
+/// of the inferred shape/dtype); the kernel may read inputs that alias targets elementwise. No
+/// autograd. Used by fused updates (optimizer steps); under tracing the targets are rebound.
+void dispatch_update(OpId id, const Tensor* in, int n, const Attrs& attrs, Tensor* targets);
+
 // Registration, one function per family (called once from registry.cpp).
 void register_movement_ops();
 void register_elementwise_ops();
@@ -97,5 +102,6 @@ void register_reduce_ops();
 void register_index_ops();
 void register_linalg_ops();
 void register_conv_ops();
+void register_optim_ops();
 
 }  // namespace nabla::ops

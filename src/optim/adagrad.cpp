@@ -3,6 +3,7 @@
 
 #include <cmath>
 
+#include "graph/trace.h"
 #include "optim/fused.h"
 
 namespace nabla::optim {
@@ -52,6 +53,7 @@ void Adagrad::validate(const GroupOptions& o) const {
 }
 
 void Adagrad::step() {
+  graph::check_not_tracing("Adagrad.step()", "its update has no graph op yet (SGD, Adam and AdamW do)");
   for (size_t gi = 0; gi < params_.size(); ++gi) {
     const GroupOptions& o = group_options_[gi];
     for (size_t i = 0; i < params_[gi].size(); ++i) {

@@ -4,62 +4,13 @@
 #include <algorithm>
 #include <cmath>
 
+#include "graph/trace.h"
+#include "nabla/autograd.h"
+#include "nabla/creation.h"
 #include "nabla/optim/adamw.h"
-#include "optim/fused.h"
+#include "ops/registry.h"
 
 namespace nabla::optim {
-namespace {
-
-enum class Decay { kNone, kL2, kDecoupled };
-
-struct AdamScalars {
-  double beta1, beta2, weight_decay, eps;
-  double step_size;  // lr / bias_correction1
-  double bias_correction2_sqrt;
-  // PyTorch divides by bias_correction2_sqrt; multiplying by its reciprocal (rounded once, in
-  // double) differs by at most an ulp and takes one of the two divides per element off the
-  // divider, which sqrt and the divides share (the step is bound by it when its data is in L2).
-  double decay;  // AdamW: 1 - lr * weight_decay
-};
-
-/// The scalars of one step, rounded to T as PyTorch rounds a Python number for a float tensor op.
-template <typename T>
-struct AdamConsts {
-  T b1, omb1, b2, omb2, wd, eps, neg_step, inv_bc2, decay;
-};
-
-// A plain function with __restrict parameters (lambda captures lose them), so the loop vectorises.
-template <typename T, Decay kDecay, bool kAmsgrad>
-void adam_range(T* __restrict p, const T* __restrict g, T* __restrict m, T* __restrict v, T* __restrict vmax,
-                int64_t begin, int64_t end, const AdamConsts<T> c) {
-  for (int64_t i = begin; i < end; ++i) {
-    T pi = p[i], gi = g[i];
-    if constexpr (kDecay == Decay::kL2) gi = gi + c.wd * pi;
-    if constexpr (kDecay == Decay::kDecoupled) pi = pi * c.decay;
-    T mi = m[i] * c.b1 + c.omb1 * gi;
-    T vi = v[i] * c.b2 + c.omb2 * (gi * gi);
-    m[i] = mi;
-    v[i] = vi;
-    if constexpr (kAmsgrad) {
-      vi = std::max(vmax[i], vi);
-      vmax[i] = vi;
-    }
-    T denom = std::sqrt(vi) * c.inv_bc2 + c.eps;
-    p[i] = pi + c.neg_step * (mi / denom);
-  }
-}
-
-template <typename T, Decay kDecay, bool kAmsgrad>
-void adam_kernel(T* p, const T* g, T* m, T* v, T* vmax, int64_t n, const AdamScalars& s) {
-  const AdamConsts<T> c{T(s.beta1),        T(1 - s.beta1), T(s.beta2),      T(1 - s.beta2),
-                        T(s.weight_decay), T(s.eps),       T(-s.step_size), T(1 / s.bias_correction2_sqrt),
-                        T(s.decay)};
-  detail::for_each_chunk(n, [&](int64_t begin, int64_t end) {
-    adam_range<T, kDecay, kAmsgrad>(p, g, m, v, vmax, begin, end, c);
-  });
-}
-
-}  // namespace
 
 Adam::Adam(const std::vector<ParamGroup>& groups, const AdamOptions& d) : Adam(groups, d, "Adam", false) {}
 
@@ -93,37 +44,42 @@ void Adam::validate(const GroupOptions& o) const {
   NABLA_CHECK(o.weight_decay >= 0, name_, ": invalid weight_decay ", o.weight_decay, " (must be >= 0)");
 }
 
+void Adam::advance(size_t gi, size_t i) {
+  const GroupOptions& o = group_options_[gi];
+  ParamState& st = state_[gi][i];
+  st.step += 1;
+  if (!st.hyper.defined()) st.hyper = zeros({6}, kFloat64);
+  double* h = st.hyper.data_ptr<double>();
+  h[0] = o.lr, h[1] = o.beta1, h[2] = o.beta2, h[3] = o.eps, h[4] = o.weight_decay, h[5] = st.step;
+}
+
 void Adam::step() {
+  NoGradGuard no_grad;
   for (size_t gi = 0; gi < params_.size(); ++gi) {
     const GroupOptions& o = group_options_[gi];
     for (size_t i = 0; i < params_[gi].size(); ++i) {
       const Tensor& param = params_[gi][i];
       Tensor grad = param.grad();
       if (!grad.defined()) continue;
+      NABLA_CHECK(grad.shape() == param.shape(), name_, ": gradient has shape ", grad.shape(),
+                  " but the parameter has shape ", param.shape());
       ParamState& st = state_[gi][i];
-      detail::FusedParam fp(param, grad, name_);
-      Tensor& m = fp.buffer(st.buf[0]);
-      Tensor& v = fp.buffer(st.buf[1]);
-      if (o.amsgrad) fp.buffer(st.buf[2]);
+      Tensor work = param.is_contiguous() ? param : param.contiguous();
+      Tensor g = grad.dtype() == param.dtype() ? grad : grad.to(param.dtype());
+      if (!st.buf[0].defined() || (o.amsgrad && !st.buf[2].defined())) graph::bump_state_epoch();
+      for (int k = 0; k < (o.amsgrad ? 3 : 2); ++k)
+        if (!st.buf[k].defined()) st.buf[k] = zeros(param.shape(), param.dtype());
       st.initialized = true;
-      st.step += 1;
-      AdamScalars s{o.beta1, o.beta2, o.weight_decay, o.eps, 0, 0, 1 - o.lr * o.weight_decay};
-      s.step_size = o.lr / (1 - std::pow(o.beta1, st.step));
-      s.bias_correction2_sqrt = std::sqrt(1 - std::pow(o.beta2, st.step));
-      Decay decay = decoupled_ ? Decay::kDecoupled : o.weight_decay != 0 ? Decay::kL2 : Decay::kNone;
-      detail::dispatch_float(fp.dtype(), [&]<typename T>() {
-        T* vmax = o.amsgrad ? st.buf[2].data_ptr<T>() : nullptr;
-        auto run = [&]<Decay kDecay>() {
-          detail::dispatch_bool(o.amsgrad, [&]<bool kAms>() {
-            adam_kernel<T, kDecay, kAms>(fp.param<T>(), fp.grad<T>(), m.data_ptr<T>(), v.data_ptr<T>(), vmax,
-                                         fp.numel(), s);
-          });
-        };
-        if (decay == Decay::kNone) run.template operator()<Decay::kNone>();
-        if (decay == Decay::kL2) run.template operator()<Decay::kL2>();
-        if (decay == Decay::kDecoupled) run.template operator()<Decay::kDecoupled>();
-      });
-      fp.finish();
+      advance(gi, i);
+      if (graph::Tracer* t = graph::active_tracer()) t->add_host_call([this, gi, i] { advance(gi, i); });
+      Tensor vmax = o.amsgrad ? st.buf[2] : empty({0}, param.dtype());
+      ops::Attrs a;
+      a.i[0] = decoupled_ ? 2 : o.weight_decay != 0 ? 1 : 0;
+      a.i[1] = o.amsgrad;
+      Tensor in[6] = {work, g, st.buf[0], st.buf[1], vmax, st.hyper};
+      Tensor out[4] = {work, st.buf[0], st.buf[1], vmax};
+      ops::dispatch_update(ops::OpId::adam_step, in, 6, a, out);
+      if (work.impl() != param.impl()) Tensor(param.impl()).detach().copy_(work);
     }
   }
 }

@@ -3,6 +3,7 @@
 
 #include <cmath>
 
+#include "graph/trace.h"
 #include "optim/fused.h"
 
 namespace nabla::optim {
@@ -76,6 +77,7 @@ void RMSprop::validate(const GroupOptions& o) const {
 }
 
 void RMSprop::step() {
+  graph::check_not_tracing("RMSprop.step()", "its update has no graph op yet (SGD, Adam and AdamW do)");
   for (size_t gi = 0; gi < params_.size(); ++gi) {
     const GroupOptions& o = group_options_[gi];
     RMSpropScalars s{o.lr, o.alpha, o.eps, o.weight_decay, o.momentum};

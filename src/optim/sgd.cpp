@@ -1,41 +1,12 @@
 // SGD: one fused pass per parameter (PyTorch 1.13's _single_tensor_sgd).
 #include "nabla/optim/sgd.h"
 
-#include "optim/fused.h"
+#include "graph/trace.h"
+#include "nabla/autograd.h"
+#include "nabla/creation.h"
+#include "ops/registry.h"
 
 namespace nabla::optim {
-namespace {
-
-struct SGDScalars {
-  double lr, momentum, dampening, weight_decay;
-};
-
-// kMomentum: buf exists; kFirst: buf is started from d_p (PyTorch clones the first d_p).
-// A plain function with __restrict parameters (lambda captures lose them), so the loop vectorises.
-template <typename T, bool kWeightDecay, bool kMomentum, bool kFirst, bool kNesterov>
-void sgd_range(T* __restrict p, const T* __restrict g, T* __restrict buf, int64_t begin, int64_t end,
-               const T neg_lr, const T mom, const T omd, const T wd) {
-  for (int64_t i = begin; i < end; ++i) {
-    T d = g[i];
-    if constexpr (kWeightDecay) d = d + wd * p[i];
-    if constexpr (kMomentum) {
-      T b = kFirst ? d : buf[i] * mom + omd * d;
-      buf[i] = b;
-      d = kNesterov ? d + mom * b : b;
-    }
-    p[i] = p[i] + neg_lr * d;
-  }
-}
-
-template <typename T, bool kWeightDecay, bool kMomentum, bool kFirst, bool kNesterov>
-void sgd_kernel(T* p, const T* g, T* buf, int64_t n, const SGDScalars& s) {
-  const T neg_lr = -s.lr, mom = s.momentum, omd = 1 - s.dampening, wd = s.weight_decay;
-  detail::for_each_chunk(n, [&](int64_t begin, int64_t end) {
-    sgd_range<T, kWeightDecay, kMomentum, kFirst, kNesterov>(p, g, buf, begin, end, neg_lr, mom, omd, wd);
-  });
-}
-
-}  // namespace
 
 SGD::SGD(const std::vector<ParamGroup>& groups, const SGDOptions& d)
     : Optimizer("SGD",
@@ -58,31 +29,43 @@ void SGD::validate(const GroupOptions& o) const {
               ", dampening ", o.dampening, ")");
 }
 
+void SGD::advance(size_t gi, size_t i) {
+  const GroupOptions& o = group_options_[gi];
+  ParamState& st = state_[gi][i];
+  if (!st.hyper.defined()) st.hyper = zeros({4}, kFloat64);
+  double* h = st.hyper.data_ptr<double>();
+  h[0] = o.lr, h[1] = o.momentum, h[2] = o.dampening, h[3] = o.weight_decay;
+}
+
 void SGD::step() {
+  NoGradGuard no_grad;
   for (size_t gi = 0; gi < params_.size(); ++gi) {
     const GroupOptions& o = group_options_[gi];
-    SGDScalars s{o.lr, o.momentum, o.dampening, o.weight_decay};
     for (size_t i = 0; i < params_[gi].size(); ++i) {
       const Tensor& param = params_[gi][i];
       Tensor grad = param.grad();
       if (!grad.defined()) continue;
+      NABLA_CHECK(grad.shape() == param.shape(), name_, ": gradient has shape ", grad.shape(),
+                  " but the parameter has shape ", param.shape());
       ParamState& st = state_[gi][i];
-      detail::FusedParam fp(param, grad, name_);
+      Tensor work = param.is_contiguous() ? param : param.contiguous();
+      Tensor g = grad.dtype() == param.dtype() ? grad : grad.to(param.dtype());
       bool momentum = o.momentum != 0, first = momentum && !st.buf[0].defined();
-      if (momentum) fp.buffer(st.buf[0]), st.initialized = true;
-      detail::dispatch_float(fp.dtype(), [&]<typename T>() {
-        T* buf = momentum ? st.buf[0].data_ptr<T>() : nullptr;
-        detail::dispatch_bool(o.weight_decay != 0, [&]<bool kWd>() {
-          if (!momentum)
-            return sgd_kernel<T, kWd, false, false, false>(fp.param<T>(), fp.grad<T>(), buf, fp.numel(), s);
-          detail::dispatch_bool(first, [&]<bool kFirst>() {
-            detail::dispatch_bool(o.nesterov, [&]<bool kNesterov>() {
-              sgd_kernel<T, kWd, true, kFirst, kNesterov>(fp.param<T>(), fp.grad<T>(), buf, fp.numel(), s);
-            });
-          });
-        });
-      });
-      fp.finish();
+      if (first) {
+        st.buf[0] = zeros(param.shape(), param.dtype());
+        st.initialized = true;
+        graph::bump_state_epoch();
+      }
+      advance(gi, i);
+      if (graph::Tracer* t = graph::active_tracer()) t->add_host_call([this, gi, i] { advance(gi, i); });
+      Tensor buf = momentum ? st.buf[0] : empty({0}, param.dtype());
+      ops::Attrs a;
+      a.i[0] = first;
+      a.i[1] = o.nesterov;
+      Tensor in[4] = {work, g, buf, st.hyper};
+      Tensor out[2] = {work, buf};
+      ops::dispatch_update(ops::OpId::sgd_step, in, 4, a, out);
+      if (work.impl() != param.impl()) Tensor(param.impl()).detach().copy_(work);
     }
   }
 }

@@ -30,6 +30,9 @@ class Adam : public Optimizer {
   void validate(const GroupOptions& o) const override;
 
  private:
+  /// Host side of one step of parameter (group, i): step count and hyper-parameter tensor. Compiled
+  /// training graphs replay it before each run.
+  void advance(size_t group, size_t i);
   bool decoupled_ = false;
 };
 

@@ -108,6 +108,7 @@ class Optimizer {
     bool initialized = false;
     double step = 0;
     Tensor buf[3];
+    Tensor hyper;  // float64 scalars the update op reads (lr, betas, step, ...): see ops adam_step
   };
 
   /// `options` lists the option names (as in ParamGroup), `state_names` the buffer names,

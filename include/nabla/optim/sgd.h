@@ -23,6 +23,10 @@ class SGD : public Optimizer {
 
  protected:
   void validate(const GroupOptions& o) const override;
+
+ private:
+  /// Writes the group's options into the parameter's hyper-parameter tensor (replayed by graphs).
+  void advance(size_t group, size_t i);
 };
 
 }  // namespace nabla::optim

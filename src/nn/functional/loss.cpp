@@ -1,6 +1,7 @@
 // nabla::F losses. Classification losses forward to the core implementation
 // (src/ops/reduce/losses.cpp); the regression and binary losses are composites of core ops, so
 // autograd supplies their gradients. Formulas follow PyTorch 1.13.
+#include "graph/trace.h"
 #include "nabla/nn/functional/loss.h"
 
 #include "nabla/autograd.h"
@@ -76,6 +77,7 @@ Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, const BCE
   if (input.numel() > 0) {
     NoGradGuard no_grad;
     Tensor x = input.detach();
+    graph::AllowValueReads validation_only;  // under jit::trace this check runs at trace time only
     double lo = amin(x).item<double>(), hi = amax(x).item<double>();
     NABLA_CHECK(lo >= 0 && hi <= 1, who,
                 ": all elements of input must be probabilities in [0, 1], got values in [", lo, ", ", hi,

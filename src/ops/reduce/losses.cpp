@@ -2,6 +2,7 @@
 // VJP is scatter_add), cross_entropy = log_softmax + nll_loss (class indices) or
 // -sum(target * log_softmax) (class probabilities). Formulas, including how the mean is
 // normalised with class weights and label smoothing, follow PyTorch 1.13 (LossNLL.cpp).
+#include "graph/trace.h"
 #include "ops/reduce/losses.h"
 
 #include <cstring>
@@ -17,6 +18,7 @@ namespace {
 /// Checks the class indices on the host (a bad index must be a clear error, not a wild read).
 void check_targets(const Tensor& target, int64_t classes, int64_t ignore_index, const char* who) {
   if (target.numel() == 0) return;
+  graph::AllowValueReads validation_only;  // under jit::trace this check runs at trace time only
   std::vector<int64_t> t = target.to_vector<int64_t>();
   for (int64_t v : t)
     NABLA_CHECK(v == ignore_index || (v >= 0 && v < classes), who, ": target ", v, " is out of bounds for ",

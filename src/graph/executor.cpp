@@ -1,0 +1,125 @@
+// Executor: see executor.h. A run touches no allocator for intermediate values: every kernel
+// output already has its tensor bound to an arena slice (made once, in the constructor).
+#include "graph/executor.h"
+
+#include "graph/trace.h"
+#include "nabla/autograd.h"
+
+namespace nabla::graph {
+namespace {
+
+Tensor arena_tensor(const std::shared_ptr<detail::Storage>& arena, int64_t offset, const Value& v) {
+  auto storage = std::make_shared<detail::Storage>();
+  storage->data = static_cast<char*>(arena->data) + offset;
+  storage->nbytes = static_cast<size_t>(v.shape.numel()) * dtype_size(v.dtype);
+  storage->device = arena->device;
+  // Borrowed memory (free_fn stays null); the executor keeps the arena alive.
+  auto impl = std::make_shared<detail::TensorImpl>();
+  impl->storage = std::move(storage);
+  impl->shape = v.shape;
+  impl->strides = contiguous_strides(v.shape);
+  impl->dtype = v.dtype;
+  return Tensor(std::move(impl));
+}
+
+Tensor fresh_tensor(const Value& v) {
+  auto impl = std::make_shared<detail::TensorImpl>();
+  impl->storage = detail::allocate_storage(v.shape.numel() * dtype_size(v.dtype), v.device);
+  impl->shape = v.shape;
+  impl->strides = contiguous_strides(v.shape);
+  impl->dtype = v.dtype;
+  return Tensor(std::move(impl));
+}
+
+Tensor view_of(const ops::OpDef& def, const Tensor& base, const ops::Attrs& attrs, const Value& v) {
+  auto impl = std::make_shared<detail::TensorImpl>();
+  impl->storage = base.impl()->storage;
+  impl->shape = v.shape;
+  impl->dtype = v.dtype;
+  impl->is_view = true;
+  def.view(base, attrs, v.shape, impl->strides, impl->offset);
+  return Tensor(std::move(impl));
+}
+
+}  // namespace
+
+Executor::Executor(Graph g) : graph_(std::move(g)) {
+  graph_.verify();
+  plan_ = plan_memory(graph_);
+  const int nv = static_cast<int>(graph_.values.size());
+  bound_.resize(nv);
+  slots_.resize(nv);
+  if (plan_.arena_bytes > 0) arena_ = detail::allocate_storage(static_cast<size_t>(plan_.arena_bytes), kCPU);
+  for (int v = 0; v < nv; ++v)
+    if (plan_.offset[v] >= 0) bound_[v] = arena_tensor(arena_, plan_.offset[v], graph_.values[v]);
+  for (const auto& n : graph_.nodes) {
+    const ops::OpDef& def = ops::op_def(n.op);
+    NABLA_CHECK(def.view || def.kernels[static_cast<int>(graph_.values[n.outputs[0]].device.type)], def.name,
+                " has no kernel for device ", graph_.values[n.outputs[0]].device);
+  }
+}
+
+std::vector<Tensor> Executor::run(const std::vector<Tensor>& inputs) {
+  TraceScope no_trace(nullptr);  // running a graph inside a trace would record its kernels twice
+  NABLA_CHECK(inputs.size() == graph_.inputs.size(), "compiled graph: expected ", graph_.inputs.size(),
+              " inputs, got ", inputs.size());
+  for (size_t k = 0; k < inputs.size(); ++k) {
+    const Value& v = graph_.values[graph_.inputs[k]];
+    NABLA_CHECK(inputs[k].defined() && inputs[k].shape() == v.shape && inputs[k].dtype() == v.dtype,
+                "compiled graph: input ", k, " must be ", value_type_str(v), ", got ",
+                inputs[k].defined() ? dtype_name(inputs[k].dtype()) : "undefined", " of shape ",
+                inputs[k].defined() ? inputs[k].shape() : Shape{});
+    // Views recorded over a contiguous input are only valid over a contiguous input.
+    slots_[graph_.inputs[k]] =
+        v.contiguous && !inputs[k].is_contiguous() ? inputs[k].contiguous() : inputs[k];
+  }
+  for (size_t v = 0; v < graph_.values.size(); ++v)
+    if (graph_.values[v].kind == ValueKind::kParam || graph_.values[v].kind == ValueKind::kConstant)
+      slots_[v] = graph_.values[v].tensor;
+  Tensor ins[16], outs[8];
+  for (const Node& n : graph_.nodes) {
+    const ops::OpDef& def = ops::op_def(n.op);
+    const int ni = static_cast<int>(n.inputs.size());
+    for (int i = 0; i < ni; ++i) ins[i] = slots_[n.inputs[i]];
+    if (def.view) {
+      slots_[n.outputs[0]] = view_of(def, ins[0], n.attrs, graph_.values[n.outputs[0]]);
+      continue;
+    }
+    const int no = static_cast<int>(n.outputs.size());
+    for (int j = 0; j < no; ++j) {
+      const int o = n.outputs[j];
+      if (j < static_cast<int>(n.inplace.size()) && n.inplace[j] >= 0)
+        outs[j] = ins[n.inplace[j]];
+      else
+        outs[j] = bound_[o].defined() ? bound_[o] : fresh_tensor(graph_.values[o]);
+    }
+    const int dev = static_cast<int>(graph_.values[n.outputs[0]].device.type);
+    def.kernels[dev](ins, ni, outs, n.attrs);
+    for (const auto& [op, attrs] : n.epilogue) ops::op_def(op).kernels[dev](&outs[0], 1, &outs[0], attrs);
+    for (int j = 0; j < no; ++j) slots_[n.outputs[j]] = outs[j];
+  }
+  std::vector<Tensor> result;
+  {
+    NoGradGuard no_grad;
+    for (int o : graph_.outputs) {
+      const Tensor& t = slots_[o];
+      // Outputs never alias the arena (reused by the next run) nor an input or parameter (eager
+      // ops return fresh tensors); a constant output is returned as is.
+      const ValueKind root_kind = graph_.values[plan_.root[o]].kind;
+      result.push_back(root_kind == ValueKind::kConstant ? t : t.clone());
+    }
+    for (const auto& u : graph_.updates) {
+      const Tensor& target = graph_.values[u.target].tensor;
+      const Tensor& src = slots_[u.source];
+      if (src.raw_data() == target.raw_data() && src.strides() == target.strides()) {
+        target.impl()->storage->version.fetch_add(1, std::memory_order_relaxed);
+        continue;  // written in place
+      }
+      Tensor(target.impl()).detach().copy_(src);
+    }
+  }
+  for (auto& s : slots_) s = Tensor();
+  return result;
+}
+
+}  // namespace nabla::graph

@@ -1,0 +1,31 @@
+// The graph executor: binds inputs, params and constants, then runs each node's registry kernel
+// (OpDef::kernels[device]; views through OpDef::view) into buffers of one pre-planned arena. The
+// recorded eager calls are not replayed: only the IR is used.
+#pragma once
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "graph/ir.h"
+#include "graph/passes/passes.h"
+
+namespace nabla::graph {
+
+class Executor {
+ public:
+  /// Plans memory for `g` and allocates the arena once.
+  explicit Executor(Graph g);
+  /// Runs the graph: returns its outputs (copied out of the arena) and applies its updates.
+  std::vector<Tensor> run(const std::vector<Tensor>& inputs);
+  const Graph& graph() const { return graph_; }
+  const MemoryPlan& memory_plan() const { return plan_; }
+
+ private:
+  Graph graph_;
+  MemoryPlan plan_;
+  std::shared_ptr<detail::Storage> arena_;
+  std::vector<Tensor> bound_;  // per value: a tensor over its arena buffer (kernel outputs)
+  std::vector<Tensor> slots_;  // per value: the tensor it holds during a run
+};
+
+}  // namespace nabla::graph

@@ -1,0 +1,43 @@
+// Graph passes. Each takes a Graph and rewrites it in place, keeping it in topological order and
+// leaving values it no longer uses unreferenced (the dump and the executor skip them). Order used
+// by jit::compile: fold -> simplify -> cse -> simplify -> dce -> fuse -> schedule -> inplace; memory planning
+// runs last, in the executor.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "graph/ir.h"
+
+namespace nabla::graph {
+
+/// Dead-code elimination: drops nodes none of whose outputs reach an output or an update.
+int dead_code_elimination(Graph& g);
+/// Constant folding: runs nodes whose inputs are all constants once, at compile time.
+int fold_constants(Graph& g);
+/// Common-subexpression elimination: one node per (op, attrs, inputs); equal scalar constants merged.
+int eliminate_common_subexpressions(Graph& g);
+/// Algebraic simplification: x*1, x/1, x+0, x-0, double permute/neg, reshape chains, redundant copies.
+int simplify(Graph& g);
+/// Fusion: a unary elementwise op that is the only user of a linear/conv2d/matmul/elementwise result
+/// runs in place in that node's epilogue (bias + activation after the GEMM; unary chains in one buffer).
+int fuse_epilogues(Graph& g);
+/// Moves optimizer updates right after their gradient and the last read of the old parameter,
+/// so gradients die early (lower peak memory).
+int schedule_updates_early(Graph& g);
+/// In-place reuse: elementwise ops write into an input that dies there; optimizer updates write
+/// straight into the parameters and state they update.
+int plan_inplace(Graph& g);
+
+/// Where each value lives in the arena, from liveness (greedy by size, first fit).
+struct MemoryPlan {
+  std::vector<int> root;        // value -> the value whose buffer it uses (views, in-place)
+  std::vector<int64_t> offset;  // byte offset in the arena for arena buffers, else -1
+  int64_t arena_bytes = 0;
+  int64_t naive_bytes = 0;  // sum of the buffers without reuse (for the report)
+};
+MemoryPlan plan_memory(const Graph& g);
+
+/// True for ops the executor runs as views (no kernel, output aliases input 0).
+bool is_view_op(ops::OpId id);
+
+}  // namespace nabla::graph

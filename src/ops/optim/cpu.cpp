@@ -1,0 +1,170 @@
+// CPU kernels of the optimizer update ops: one fused pass per parameter (PyTorch 1.13's
+// _single_tensor_adam/_adamw/_sgd formulas). Each element's update depends only on that element,
+// so results do not depend on the thread count. Outputs may alias the inputs they replace (the
+// eager optimizers and the graph's in-place reuse both do that); otherwise the input is copied to
+// the output first and updated there.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "backend/cpu/parallel.h"
+#include "ops/registry.h"
+
+namespace nabla::ops::optim_cpu {
+namespace {
+
+enum class Decay { kNone, kL2, kDecoupled };
+
+template <typename T>
+struct AdamConsts {
+  T b1, omb1, b2, omb2, wd, eps, neg_step, inv_bc2, decay;
+  // PyTorch divides by bias_correction2_sqrt; multiplying by its reciprocal (rounded once, in
+  // double) differs by at most an ulp and takes one of the two divides per element off the
+  // divider, which sqrt and the divides share (the step is bound by it when its data is in L2).
+};
+
+// A plain function with __restrict parameters (lambda captures lose them), so the loop vectorises.
+template <typename T, Decay kDecay, bool kAmsgrad>
+void adam_range(T* __restrict p, const T* __restrict g, T* __restrict m, T* __restrict v, T* __restrict vmax,
+                int64_t begin, int64_t end, const AdamConsts<T> c) {
+  for (int64_t i = begin; i < end; ++i) {
+    T pi = p[i], gi = g[i];
+    if constexpr (kDecay == Decay::kL2) gi = gi + c.wd * pi;
+    if constexpr (kDecay == Decay::kDecoupled) pi = pi * c.decay;
+    T mi = m[i] * c.b1 + c.omb1 * gi;
+    T vi = v[i] * c.b2 + c.omb2 * (gi * gi);
+    m[i] = mi;
+    v[i] = vi;
+    if constexpr (kAmsgrad) {
+      vi = std::max(vmax[i], vi);
+      vmax[i] = vi;
+    }
+    T denom = std::sqrt(vi) * c.inv_bc2 + c.eps;
+    p[i] = pi + c.neg_step * (mi / denom);
+  }
+}
+
+template <typename T, bool kWeightDecay, bool kMomentum, bool kFirst, bool kNesterov>
+void sgd_range(T* __restrict p, const T* __restrict g, T* __restrict buf, int64_t begin, int64_t end,
+               const T neg_lr, const T mom, const T omd, const T wd) {
+  for (int64_t i = begin; i < end; ++i) {
+    T d = g[i];
+    if constexpr (kWeightDecay) d = d + wd * p[i];
+    if constexpr (kMomentum) {
+      T b = kFirst ? d : buf[i] * mom + omd * d;
+      buf[i] = b;
+      d = kNesterov ? d + mom * b : b;
+    }
+    p[i] = p[i] + neg_lr * d;
+  }
+}
+
+/// Makes out hold in's values (no-op when they share memory), so the update can run in place.
+void prepare_out(const Tensor& in, const Tensor& out) {
+  if (out.numel() == 0 || in.raw_data() == out.raw_data()) return;
+  Tensor src = in;
+  if (!src.is_contiguous()) {
+    Attrs a;
+    a.dtype = in.dtype();
+    Tensor c = out;
+    op_def(OpId::copy).kernels[kCpu](&in, 1, &c, a);
+    return;
+  }
+  std::memcpy(out.raw_data(), src.raw_data(), out.numel() * dtype_size(out.dtype()));
+}
+
+/// The gradient as contiguous data (graph values may be views).
+Tensor contiguous_input(const Tensor& t) {
+  if (t.is_contiguous()) return t;
+  auto impl = std::make_shared<detail::TensorImpl>();
+  impl->storage = detail::allocate_storage(t.numel() * dtype_size(t.dtype()), t.device());
+  impl->shape = t.shape();
+  impl->strides = contiguous_strides(t.shape());
+  impl->dtype = t.dtype();
+  Tensor c(std::move(impl));
+  Attrs a;
+  a.dtype = t.dtype();
+  op_def(OpId::copy).kernels[kCpu](&t, 1, &c, a);
+  return c;
+}
+
+template <typename T>
+void dispatch_bool(bool b, const T& f) {
+  if (b)
+    f.template operator()<true>();
+  else
+    f.template operator()<false>();
+}
+
+}  // namespace
+
+void adam_step(const Tensor* in, int, Tensor* out, const Attrs& attrs) {
+  const double* h = static_cast<const double*>(in[5].raw_data());
+  const double lr = h[0], beta1 = h[1], beta2 = h[2], eps = h[3], wd = h[4], step = h[5];
+  const bool amsgrad = attrs.i[1] != 0;
+  const Decay decay = static_cast<Decay>(attrs.i[0]);
+  prepare_out(in[0], out[0]);
+  for (int j = 1; j < 4; ++j) prepare_out(in[j + 1], out[j]);
+  Tensor grad = contiguous_input(in[1]);
+  const double step_size = lr / (1 - std::pow(beta1, step));
+  const double bc2 = std::sqrt(1 - std::pow(beta2, step));
+  const int64_t n = out[0].numel();
+  auto run = [&]<typename T>() {
+    const AdamConsts<T> c{T(beta1), T(1 - beta1),  T(beta2), T(1 - beta2),  T(wd),
+                          T(eps),   T(-step_size), T(1 / bc2),   T(1 - lr * wd)};
+    T* p = static_cast<T*>(out[0].raw_data());
+    const T* g = static_cast<const T*>(grad.raw_data());
+    T* m = static_cast<T*>(out[1].raw_data());
+    T* v = static_cast<T*>(out[2].raw_data());
+    T* vmax = amsgrad ? static_cast<T*>(out[3].raw_data()) : nullptr;
+    auto go = [&]<Decay kDecay>() {
+      dispatch_bool(amsgrad, [&]<bool kAms>() {
+        cpu::parallel_for(0, n, cpu::kGrainSize, [&](int64_t b, int64_t e) {
+          adam_range<T, kDecay, kAms>(p, g, m, v, vmax, b, e, c);
+        });
+      });
+    };
+    if (decay == Decay::kNone) go.template operator()<Decay::kNone>();
+    if (decay == Decay::kL2) go.template operator()<Decay::kL2>();
+    if (decay == Decay::kDecoupled) go.template operator()<Decay::kDecoupled>();
+  };
+  if (out[0].dtype() == kFloat64)
+    run.template operator()<double>();
+  else
+    run.template operator()<float>();
+}
+
+void sgd_step(const Tensor* in, int, Tensor* out, const Attrs& attrs) {
+  const double* h = static_cast<const double*>(in[3].raw_data());
+  const double lr = h[0], momentum_v = h[1], dampening = h[2], wd = h[3];
+  const bool momentum = out[1].numel() > 0;
+  const bool first = attrs.i[0] != 0, nesterov = attrs.i[1] != 0;
+  prepare_out(in[0], out[0]);
+  if (!first) prepare_out(in[2], out[1]);
+  Tensor grad = contiguous_input(in[1]);
+  const int64_t n = out[0].numel();
+  auto run = [&]<typename T>() {
+    const T neg_lr = -lr, mom = momentum_v, omd = 1 - dampening, wdt = wd;
+    T* p = static_cast<T*>(out[0].raw_data());
+    const T* g = static_cast<const T*>(grad.raw_data());
+    T* buf = momentum ? static_cast<T*>(out[1].raw_data()) : nullptr;
+    dispatch_bool(wd != 0, [&]<bool kWd>() {
+      auto loop = [&]<bool kMom, bool kFirst, bool kNesterov>() {
+        cpu::parallel_for(0, n, cpu::kGrainSize, [&](int64_t b, int64_t e) {
+          sgd_range<T, kWd, kMom, kFirst, kNesterov>(p, g, buf, b, e, neg_lr, mom, omd, wdt);
+        });
+      };
+      if (!momentum) return loop.template operator()<false, false, false>();
+      dispatch_bool(first, [&]<bool kFirst>() {
+        dispatch_bool(nesterov,
+                      [&]<bool kNesterov>() { loop.template operator()<true, kFirst, kNesterov>(); });
+      });
+    });
+  };
+  if (out[0].dtype() == kFloat64)
+    run.template operator()<double>();
+  else
+    run.template operator()<float>();
+}
+
+}  // namespace nabla::ops::optim_cpu
