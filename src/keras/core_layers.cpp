@@ -85,8 +85,9 @@ Flow ActivationImpl::call_flow(const std::vector<Flow>& in) {
 }
 
 DropoutImpl::DropoutImpl(double rate, const LayerOptions& o)
-    : Layer("Dropout", "dropout", o.name, o.input_shape), rate(rate), dropout(nn::Dropout(rate)) {
+    : Layer("Dropout", "dropout", o.name, o.input_shape), rate(rate), dropout(nullptr) {
   NABLA_CHECK(rate >= 0 && rate < 1, "Dropout: rate must be in [0, 1), got ", rate);
+  dropout = nn::Dropout(rate);
   register_module("dropout", dropout);
 }
 
