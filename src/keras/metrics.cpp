@@ -10,7 +10,8 @@
 
 namespace nabla::keras::metrics {
 namespace {
-Tensor per_sample_mean(const Tensor& t) {
+Tensor per_sample_mean(const Tensor& v) {
+  Tensor t = v.is_floating_point() ? v : v.to(kFloat32);
   if (t.dim() <= 1) return t;
   Shape dims;
   for (int d = 1; d < t.dim(); ++d) dims.push_back(d);

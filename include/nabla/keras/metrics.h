@@ -77,7 +77,8 @@ class Accuracy : public Metric {
   void reset_state() override {
     if (impl_) impl_->reset_state();
   }
-  bool needs_probabilities() const override { return false; }
+  /// Binary accuracy thresholds probabilities; the argmax variants work on logits too.
+  bool needs_probabilities() const override { return !impl_ || impl_->needs_probabilities(); }
   /// The chosen variant's class name ("" before the first batch).
   std::string resolved() const { return resolved_; }
 
