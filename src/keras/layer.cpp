@@ -129,7 +129,7 @@ Tensor Layer::forward(Tensor x) {
     if (!s.empty()) s[0] = -1;
     build_for({s});
   }
-  return call_flow({Flow{x, false}}).t.contiguous();
+  return channels_last(call_flow({Flow{x, false}})).contiguous();
 }
 
 KerasTensor Layer::forward(const KerasTensor& x) { return forward(std::vector<KerasTensor>{x}); }
