@@ -60,6 +60,8 @@ demo: build
 	./$(BUILD)/autograd_demo
 	./$(BUILD)/pytorch_style --epochs 2 --train-limit 6000
 	./$(BUILD)/cnn --epochs 1 --train-limit 6000
+	./$(BUILD)/keras_style --epochs 2 --train-limit 6000
+	./$(BUILD)/keras_cnn --epochs 1 --train-limit 6000
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j$(CTEST_JOBS)
