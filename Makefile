@@ -22,7 +22,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # What the library, examples and tests need.
 DEPS := make build-essential g++ cmake ninja-build pkg-config libopenblas-openmp-dev libopenblas0-openmp \
-        libsleef-dev libfmt-dev zlib1g-dev libpng-dev libgtest-dev libgmock-dev libbenchmark-dev python3 \
+        libsleef-dev libfmt-dev zlib1g-dev libpng-dev nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev python3 \
         dataset-fashion-mnist
 # libtorch only for bench/ (it is large and slow to compile against). libopenblas0-openmp is named so
 # that libtorch's BLAS dependency is met by OpenBLAS, not by the reference libblas3.
