@@ -198,6 +198,74 @@ void CSVLogger::on_train_end(Logs&) {
   fd_ = -1;
 }
 
+// ---- ModelCheckpoint ------------------------------------------------------------------------
+ModelCheckpoint::ModelCheckpoint(std::string path, const ModelCheckpointOptions& o)
+    : filepath(std::move(path)), options(o) {
+  NABLA_CHECK(!filepath.empty(), "ModelCheckpoint: filepath is empty");
+  NABLA_CHECK(o.save_weights_only,
+              "ModelCheckpoint: save_weights_only=false needs a whole-model file format, which nabla does not "
+              "have; weights are saved as safetensors (set save_weights_only = true)");
+  max_ = monitor_is_max(o.monitor, o.mode, "ModelCheckpoint");
+}
+
+void ModelCheckpoint::on_train_begin(Logs&) {
+  best = options.initial_value_threshold ? *options.initial_value_threshold : (max_ ? -kInf : kInf);
+}
+
+std::string ModelCheckpoint::format_path(int epoch, const Logs& logs) const {
+  // Python str.format fields: {name} or {name:spec} with a printf-compatible spec (02d, .3f, ...).
+  std::string out;
+  for (size_t i = 0; i < filepath.size(); ++i) {
+    if (filepath[i] != '{') {
+      out += filepath[i];
+      continue;
+    }
+    size_t end = filepath.find('}', i);
+    NABLA_CHECK(end != std::string::npos, "ModelCheckpoint: unclosed '{' in filepath '", filepath, "'");
+    std::string field = filepath.substr(i + 1, end - i - 1), spec;
+    if (auto colon = field.find(':'); colon != std::string::npos) spec = field.substr(colon + 1), field.resize(colon);
+    char buf[128];
+    if (field == "epoch") {
+      if (spec.empty()) spec = "d";
+      NABLA_CHECK(spec.back() == 'd', "ModelCheckpoint: {epoch} takes an integer format such as 02d, got '", spec, "'");
+      std::snprintf(buf, sizeof buf, ("%" + spec).c_str(), epoch + 1);
+    } else {
+      auto it = logs.find(field);
+      NABLA_CHECK(it != logs.end(), "ModelCheckpoint: filepath field '{", field, "}' is not in the logs");
+      if (spec.empty()) spec = "g";
+      NABLA_CHECK(std::string("eEfgG").find(spec.back()) != std::string::npos,
+                  "ModelCheckpoint: {", field, "} takes a floating-point format such as .3f, got '", spec, "'");
+      std::snprintf(buf, sizeof buf, ("%" + spec).c_str(), it->second);
+    }
+    out += buf;
+    i = end;
+  }
+  return out;
+}
+
+void ModelCheckpoint::on_epoch_end(int epoch, Logs& logs) {
+  NABLA_CHECK(model() != nullptr, "ModelCheckpoint: not attached to a model");
+  const std::string path = format_path(epoch, logs);
+  if (options.save_best_only) {
+    auto current = monitored(logs, options.monitor, "ModelCheckpoint");
+    if (!current) return;
+    const bool better = max_ ? *current > best : *current < best;
+    if (!better) {
+      if (options.verbose > 0)
+        std::printf("Epoch %d: %s did not improve from %.5f\n", epoch + 1, options.monitor.c_str(), best);
+      return;
+    }
+    if (options.verbose > 0)
+      std::printf("Epoch %d: %s improved from %.5f to %.5f, saving model to %s\n", epoch + 1,
+                  options.monitor.c_str(), best, *current, path.c_str());
+    best = *current;
+  } else if (options.verbose > 0) {
+    std::printf("Epoch %d: saving model to %s\n", epoch + 1, path.c_str());
+  }
+  model()->save_weights(path);
+  last_saved = path;
+}
+
 // ---- TerminateOnNaN, LambdaCallback ----------------------------------------------------------
 void TerminateOnNaN::on_train_batch_end(int64_t batch, Logs& logs) {
   auto it = logs.find("loss");

@@ -9,6 +9,7 @@
 
 #include "keras/graph.h"
 #include "nabla/autograd.h"
+#include "nabla/io/safetensors.h"
 
 namespace nabla::keras {
 namespace detail {
@@ -188,6 +189,16 @@ void Model::set_weights(const std::vector<Tensor>& weights) {
     auto ws = l->weights();
     for (size_t i = 0; i < ws.size(); ++i, ++k) ws[i].copy_(l->from_keras_layout(i, weights[k]));
   }
+}
+
+void Model::save_weights(const std::string& path) const {
+  NABLA_CHECK(built_, type_, " '", name_, "': save_weights before the model is built (it has no weights yet)");
+  nabla::save(state_dict(), path, {{"format", "nabla.keras"}, {"model", name_}});
+}
+
+void Model::load_weights(const std::string& path) {
+  NABLA_CHECK(built_, type_, " '", name_, "': build the model (give an input shape or call it) before load_weights");
+  nabla::load_into(*this, path);
 }
 
 int64_t Model::count_params() const {

@@ -159,3 +159,36 @@ TEST_F(KerasCallbacks, CustomSubclassSeesEveryHook) {
 }
 
 }  // namespace
+
+namespace {
+TEST_F(KerasCallbacks, ModelCheckpointSavesTheBestEpochOnly) {
+  const std::string dir = ::testing::TempDir();
+  std::vector<std::vector<Tensor>> weights_at;
+  auto record = std::make_shared<callbacks::LambdaCallback>(callbacks::LambdaCallback::Options{
+      .on_epoch_end = [&](int, Logs&) { weights_at.push_back(model->get_weights()); }});
+  auto ckpt = std::make_shared<callbacks::ModelCheckpoint>(
+      dir + "keras_ckpt_{epoch:02d}.safetensors",
+      callbacks::ModelCheckpointOptions{.monitor = "val_loss", .save_best_only = true});
+  for (int e = 1; e <= 5; ++e) std::remove((dir + "keras_ckpt_0" + std::to_string(e) + ".safetensors").c_str());
+  model->fit(x, y, {.epochs = 5, .verbose = 0,
+                    .callbacks = {script("val_loss", {0.9, 0.4, 0.5, 0.3, 0.35}), record, ckpt}});
+  // Saved after epochs 1, 2 and 4 (1-based names), not after 3 and 5.
+  for (int e : {1, 2, 4}) EXPECT_TRUE(std::ifstream(dir + "keras_ckpt_0" + std::to_string(e) + ".safetensors").good()) << e;
+  for (int e : {3, 5}) EXPECT_FALSE(std::ifstream(dir + "keras_ckpt_0" + std::to_string(e) + ".safetensors").good()) << e;
+  EXPECT_EQ(ckpt->last_saved, dir + "keras_ckpt_04.safetensors");
+  EXPECT_DOUBLE_EQ(ckpt->best, 0.3);
+  // Loading the file restores epoch 4's weights (index 3) into a fresh model of the same shape.
+  Sequential fresh({layers::Dense(8, "relu", {.input_shape = {4}, .name = "dense"}),
+                    layers::Dense(2, "softmax", {.name = "dense_1"})});
+  fresh.load_weights(ckpt->last_saved);
+  auto w = fresh.get_weights();
+  for (size_t i = 0; i < w.size(); ++i) EXPECT_EQ((w[i] - weights_at[3][i]).abs().max().item<double>(), 0.0);
+}
+
+TEST_F(KerasCallbacks, ModelCheckpointFormatsMetricsInThePath) {
+  callbacks::ModelCheckpoint c("m-{epoch}-{val_loss:.2f}.safetensors");
+  EXPECT_EQ(c.format_path(6, {{"val_loss", 0.12345}}), "m-7-0.12.safetensors");
+  EXPECT_THROW(c.format_path(0, {}), nabla::Error);
+  EXPECT_THROW(callbacks::ModelCheckpoint("x", {.save_weights_only = false}), nabla::Error);
+}
+}  // namespace

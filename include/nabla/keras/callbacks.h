@@ -149,6 +149,36 @@ class CSVLogger : public Callback {
   std::vector<std::string> keys_;
 };
 
+struct ModelCheckpointOptions {
+  std::string monitor = "val_loss";
+  int verbose = 0;
+  bool save_best_only = false;
+  /// Weights only (safetensors): nabla has no whole-model file format yet, so false is an error.
+  bool save_weights_only = true;
+  std::string mode = "auto";
+  std::optional<double> initial_value_threshold = {};
+};
+/// Saves the model's weights (state_dict, safetensors, written atomically) after every epoch, or
+/// only when `monitor` improves. `filepath` may hold Keras-style fields filled per epoch:
+/// "ckpt/epoch{epoch:02d}-{val_loss:.3f}.safetensors" ({epoch} is 1-based, as in Keras).
+/// Load them back with model.load_weights(path).
+class ModelCheckpoint : public Callback {
+ public:
+  explicit ModelCheckpoint(std::string filepath, const ModelCheckpointOptions& options = {});
+  void on_train_begin(Logs& logs) override;
+  void on_epoch_end(int epoch, Logs& logs) override;
+  /// The path for `epoch` (0-based) and `logs`, with the fields filled in.
+  std::string format_path(int epoch, const Logs& logs) const;
+  std::string filepath;
+  ModelCheckpointOptions options;
+  /// The best monitored value so far and the last file written ("" if none).
+  double best = 0;
+  std::string last_saved;
+
+ private:
+  bool max_ = false;
+};
+
 /// Stops training as soon as a batch loss is NaN or infinite.
 class TerminateOnNaN : public Callback {
  public:

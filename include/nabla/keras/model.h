@@ -215,6 +215,11 @@ class Model : public nn::Module {
   /// Loads weights as get_weights returns them; counts and shapes must match (nabla::Error).
   void set_weights(const std::vector<Tensor>& weights);
   int64_t count_params() const;
+  /// Writes state_dict() (parameters and moving statistics) as safetensors, atomically.
+  void save_weights(const std::string& path) const;
+  /// Loads weights written by save_weights (or any safetensors file with the same names and
+  /// shapes); on any error the model is unchanged.
+  void load_weights(const std::string& path);
   /// Keras's summary table to `os` (std::cout by default).
   void summary(std::ostream& os, const SummaryOptions& options = {}) const;
   void summary() const;
