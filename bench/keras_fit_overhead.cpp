@@ -55,12 +55,14 @@ int main(int argc, char** argv) {
   SimpleNet net;
   optim::Adam opt(net.parameters(), {.lr = 0.001, .eps = 1e-7});
   nn::CrossEntropyLoss criterion;
-  data::DataLoader loader(data::TensorDataset(x, y), {.batch_size = 32, .shuffle = true, .num_workers = 1, .seed = 1});
+  data::DataLoader loader(data::TensorDataset(x, y),
+                          {.batch_size = 32, .shuffle = true, .num_workers = 1, .seed = 1});
 
   using namespace keras;
   auto make = [] {
-    return std::make_unique<Sequential>(std::initializer_list<LayerRef>{
-        layers::Dense(64, "relu", {.input_shape = {784}}), layers::Dense(64, "relu"), layers::Dense(10, "softmax")});
+    return std::make_unique<Sequential>(
+        std::initializer_list<LayerRef>{layers::Dense(64, "relu", {.input_shape = {784}}),
+                                        layers::Dense(64, "relu"), layers::Dense(10, "softmax")});
   };
   auto sparse = make();
   sparse->compile({.optimizer = "adam", .loss = "sparse_categorical_crossentropy", .metrics = {"accuracy"}});
@@ -88,13 +90,14 @@ int main(int argc, char** argv) {
     t0 = std::chrono::steady_clock::now();
     onehot->fit(x, y1h, {.epochs = 1, .batch_size = 32, .verbose = 0});
     fit1h.push_back(seconds_since(t0));
-    std::printf("run %d: hand %.3f s  fit %.3f s  fit(one-hot) %.3f s  (hand loss %.4f acc %.4f)\n", r + 1, hand.back(),
-                fit.back(), fit1h.back(), loss_sum / n, double(correct) / n);
+    std::printf("run %d: hand %.3f s  fit %.3f s  fit(one-hot) %.3f s  (hand loss %.4f acc %.4f)\n", r + 1,
+                hand.back(), fit.back(), fit1h.back(), loss_sum / n, double(correct) / n);
   }
   double h = median(hand), f = median(fit), f1 = median(fit1h);
   std::printf("threads %d, median of %d epochs:\n", get_num_threads(), repeats);
   std::printf("  hand-written loop      %.3f s/epoch  %8.0f samples/s\n", h, n / h);
-  std::printf("  keras fit (sparse)     %.3f s/epoch  %8.0f samples/s  fit/hand samples/s = %.3f\n", f, n / f, h / f);
-  std::printf("  keras fit (one-hot)    %.3f s/epoch  %8.0f samples/s  fit/hand samples/s = %.3f\n", f1, n / f1,
-              h / f1);
+  std::printf("  keras fit (sparse)     %.3f s/epoch  %8.0f samples/s  fit/hand samples/s = %.3f\n", f, n / f,
+              h / f);
+  std::printf("  keras fit (one-hot)    %.3f s/epoch  %8.0f samples/s  fit/hand samples/s = %.3f\n", f1,
+              n / f1, h / f1);
 }

@@ -36,8 +36,8 @@ int main(int argc, char** argv) {
   });
   model.compile({.optimizer = "adam", .loss = "categorical_crossentropy", .metrics = {"accuracy"}});
   model.summary();
-  auto history = model.fit(x_train, y_train, {.epochs = args.epochs, .batch_size = 32,
-                                              .validation_data = {{x_val, y_val}}});
+  auto history = model.fit(x_train, y_train,
+                           {.epochs = args.epochs, .batch_size = 32, .validation_data = {{x_val, y_val}}});
 
   auto [x_test, y_test] = load(false, 0);
   auto result = model.evaluate(x_test, y_test, {.verbose = 0});

@@ -31,13 +31,22 @@ Tensor relu6(const Tensor& x) { return nabla::clamp(x, Scalar(0.0), Scalar(6.0))
 Tensor hard_sigmoid(const Tensor& x) { return nabla::clamp(x / 6.0 + 0.5, Scalar(0.0), Scalar(1.0)); }
 
 const std::map<std::string, Fn>& table() {
-  static const std::map<std::string, Fn> t = {
-      {"linear", linear},         {"relu", relu},       {"sigmoid", sigmoid},
-      {"tanh", tanh_},            {"softmax", softmax}, {"log_softmax", log_softmax},
-      {"gelu", gelu},             {"silu", silu},       {"elu", elu},
-      {"selu", selu},             {"softplus", softplus}, {"softsign", softsign},
-      {"leaky_relu", leaky_relu}, {"exponential", exponential}, {"relu6", relu6},
-      {"hard_sigmoid", hard_sigmoid}};
+  static const std::map<std::string, Fn> t = {{"linear", linear},
+                                              {"relu", relu},
+                                              {"sigmoid", sigmoid},
+                                              {"tanh", tanh_},
+                                              {"softmax", softmax},
+                                              {"log_softmax", log_softmax},
+                                              {"gelu", gelu},
+                                              {"silu", silu},
+                                              {"elu", elu},
+                                              {"selu", selu},
+                                              {"softplus", softplus},
+                                              {"softsign", softsign},
+                                              {"leaky_relu", leaky_relu},
+                                              {"exponential", exponential},
+                                              {"relu6", relu6},
+                                              {"hard_sigmoid", hard_sigmoid}};
   return t;
 }
 }  // namespace

@@ -44,7 +44,8 @@ bool monitor_is_max(const std::string& monitor, const std::string& mode, const c
   NABLA_CHECK(mode == "auto", who, ": mode must be \"auto\", \"min\" or \"max\", got \"", mode, "\"");
   for (const char* m : {"acc", "accuracy", "auc", "precision", "recall"}) {
     const std::string s(m);
-    if (monitor.size() >= s.size() && monitor.compare(monitor.size() - s.size(), s.size(), s) == 0) return true;
+    if (monitor.size() >= s.size() && monitor.compare(monitor.size() - s.size(), s.size(), s) == 0)
+      return true;
   }
   return false;
 }
@@ -65,7 +66,8 @@ EarlyStopping::EarlyStopping(const EarlyStoppingOptions& o) : options(o) {
 
 bool EarlyStopping::improved(double value, double reference) const {
   // Keras: min_delta is subtracted in the direction of improvement.
-  return max_ ? value - std::fabs(options.min_delta) > reference : value + std::fabs(options.min_delta) < reference;
+  return max_ ? value - std::fabs(options.min_delta) > reference
+              : value + std::fabs(options.min_delta) < reference;
 }
 
 void EarlyStopping::on_train_begin(Logs&) {
@@ -97,7 +99,8 @@ void EarlyStopping::on_epoch_end(int epoch, Logs& logs) {
 void EarlyStopping::on_train_end(Logs&) {
   if (stopped_epoch > 0 && options.verbose > 0) std::printf("Epoch %d: early stopping\n", stopped_epoch + 1);
   if (options.restore_best_weights && !best_weights_.empty()) {
-    if (options.verbose > 0) std::printf("Restoring model weights from the end of the best epoch: %d.\n", best_epoch + 1);
+    if (options.verbose > 0)
+      std::printf("Restoring model weights from the end of the best epoch: %d.\n", best_epoch + 1);
     model()->set_weights(best_weights_);
   }
 }
@@ -147,7 +150,8 @@ void LearningRateScheduler::on_epoch_begin(int epoch, Logs&) {
   NABLA_CHECK(std::isfinite(lr) && lr >= 0, "LearningRateScheduler: the schedule returned ", lr,
               " for epoch ", epoch, "; expected a finite, non-negative learning rate");
   opt.set_lr(lr);
-  if (verbose > 0) std::printf("\nEpoch %d: LearningRateScheduler setting learning rate to %g.\n", epoch + 1, lr);
+  if (verbose > 0)
+    std::printf("\nEpoch %d: LearningRateScheduler setting learning rate to %g.\n", epoch + 1, lr);
 }
 
 void LearningRateScheduler::on_epoch_end(int, Logs& logs) {
@@ -189,8 +193,8 @@ void CSVLogger::on_epoch_end(int epoch, Logs& logs) {
   text += "\n";
   // One write per record, so a reader (or a crash) never sees half a row.
   const ssize_t n = ::write(fd_, text.data(), text.size());
-  NABLA_CHECK(n == static_cast<ssize_t>(text.size()), "CSVLogger: writing '", filename, "' failed: ",
-              std::strerror(errno));
+  NABLA_CHECK(n == static_cast<ssize_t>(text.size()), "CSVLogger: writing '", filename,
+              "' failed: ", std::strerror(errno));
 }
 
 void CSVLogger::on_train_end(Logs&) {
@@ -202,9 +206,10 @@ void CSVLogger::on_train_end(Logs&) {
 ModelCheckpoint::ModelCheckpoint(std::string path, const ModelCheckpointOptions& o)
     : filepath(std::move(path)), options(o) {
   NABLA_CHECK(!filepath.empty(), "ModelCheckpoint: filepath is empty");
-  NABLA_CHECK(o.save_weights_only,
-              "ModelCheckpoint: save_weights_only=false needs a whole-model file format, which nabla does not "
-              "have; weights are saved as safetensors (set save_weights_only = true)");
+  NABLA_CHECK(
+      o.save_weights_only,
+      "ModelCheckpoint: save_weights_only=false needs a whole-model file format, which nabla does not "
+      "have; weights are saved as safetensors (set save_weights_only = true)");
   max_ = monitor_is_max(o.monitor, o.mode, "ModelCheckpoint");
 }
 
@@ -223,18 +228,20 @@ std::string ModelCheckpoint::format_path(int epoch, const Logs& logs) const {
     size_t end = filepath.find('}', i);
     NABLA_CHECK(end != std::string::npos, "ModelCheckpoint: unclosed '{' in filepath '", filepath, "'");
     std::string field = filepath.substr(i + 1, end - i - 1), spec;
-    if (auto colon = field.find(':'); colon != std::string::npos) spec = field.substr(colon + 1), field.resize(colon);
+    if (auto colon = field.find(':'); colon != std::string::npos)
+      spec = field.substr(colon + 1), field.resize(colon);
     char buf[128];
     if (field == "epoch") {
       if (spec.empty()) spec = "d";
-      NABLA_CHECK(spec.back() == 'd', "ModelCheckpoint: {epoch} takes an integer format such as 02d, got '", spec, "'");
+      NABLA_CHECK(spec.back() == 'd', "ModelCheckpoint: {epoch} takes an integer format such as 02d, got '",
+                  spec, "'");
       std::snprintf(buf, sizeof buf, ("%" + spec).c_str(), epoch + 1);
     } else {
       auto it = logs.find(field);
       NABLA_CHECK(it != logs.end(), "ModelCheckpoint: filepath field '{", field, "}' is not in the logs");
       if (spec.empty()) spec = "g";
-      NABLA_CHECK(std::string("eEfgG").find(spec.back()) != std::string::npos,
-                  "ModelCheckpoint: {", field, "} takes a floating-point format such as .3f, got '", spec, "'");
+      NABLA_CHECK(std::string("eEfgG").find(spec.back()) != std::string::npos, "ModelCheckpoint: {", field,
+                  "} takes a floating-point format such as .3f, got '", spec, "'");
       std::snprintf(buf, sizeof buf, ("%" + spec).c_str(), it->second);
     }
     out += buf;

@@ -44,8 +44,8 @@ TensorShape Conv2DImpl::compute_output_shape(const TensorShape& in) {
   if (in.size() != 4) shape_error("a 4-d input (batch, height, width, channels)", in);
   if (in[3] <= 0) shape_error("a known number of channels (last dimension)", in);
   if (conv && conv->options.in != in[3])
-    shape_error(std::to_string(conv->options.in) + " channels (built for " + shape_str(input_shapes()[0]) + ")",
-                in);
+    shape_error(
+        std::to_string(conv->options.in) + " channels (built for " + shape_str(input_shapes()[0]) + ")", in);
   const bool same = options.padding == "same";
   TensorShape out{in[0], 0, 0, filters};
   for (int d = 0; d < 2; ++d) {
@@ -63,7 +63,8 @@ void Conv2DImpl::build(const TensorShape& in) {
   // "same" with stride 1 and an odd effective kernel pads symmetrically: let conv2d do it.
   nn::Size2 pad = 0;
   if (options.padding == "same") {
-    int64_t k0 = options.dilation_rate[0] * (kernel_size[0] - 1), k1 = options.dilation_rate[1] * (kernel_size[1] - 1);
+    int64_t k0 = options.dilation_rate[0] * (kernel_size[0] - 1),
+            k1 = options.dilation_rate[1] * (kernel_size[1] - 1);
     if (options.strides == nn::Size2(1) && k0 % 2 == 0 && k1 % 2 == 0) pad = nn::Size2(k0 / 2, k1 / 2);
   }
   conv = nn::Conv2d(nn::Conv2dImpl::Options{.in = in[3],
@@ -120,8 +121,8 @@ Pooling2DImpl::Pooling2DImpl(bool max, nn::Size2 pool_size, const Pooling2DOptio
       pool_size(pool_size),
       options(o) {
   if (options.strides[0] == 0) options.strides = pool_size;
-  NABLA_CHECK(pool_size[0] > 0 && pool_size[1] > 0 && options.strides[0] > 0 && options.strides[1] > 0, type(),
-              ": pool_size and strides must be positive");
+  NABLA_CHECK(pool_size[0] > 0 && pool_size[1] > 0 && options.strides[0] > 0 && options.strides[1] > 0,
+              type(), ": pool_size and strides must be positive");
   check_padding(type(), o.padding);
 }
 
@@ -149,7 +150,8 @@ Flow Pooling2DImpl::call_flow(const std::vector<Flow>& in) {
     auto [t, b] = same_pads(x.size(2), pool_size[0], options.strides[0]);
     auto [l, r] = same_pads(x.size(3), pool_size[1], options.strides[1]);
     if (t || b || l || r) {
-      if (max) return {max_pool2d(nabla::pad(x, {l, r, t, b}, -std::numeric_limits<double>::infinity()), p), true};
+      if (max)
+        return {max_pool2d(nabla::pad(x, {l, r, t, b}, -std::numeric_limits<double>::infinity()), p), true};
       // Keras averages over the real cells only: divide by the pooled fraction of real cells.
       Tensor ones_map = nabla::pad(ones({1, 1, x.size(2), x.size(3)}, x.dtype()), {l, r, t, b});
       return {avg_pool2d(nabla::pad(x, {l, r, t, b}), p) / avg_pool2d(ones_map, p), true};

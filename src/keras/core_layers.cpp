@@ -64,10 +64,14 @@ void DenseImpl::build(const TensorShape& in) {
 
 Tensor DenseImpl::call(const Tensor& x) { return activations::get(activation)(linear(x)); }
 
-Flow DenseImpl::call_flow_logits(const std::vector<Flow>& in) { return {linear(channels_last(in.at(0))), false}; }
+Flow DenseImpl::call_flow_logits(const std::vector<Flow>& in) {
+  return {linear(channels_last(in.at(0))), false};
+}
 
 Tensor DenseImpl::to_keras_layout(size_t i, const Tensor& w) const { return i == 0 ? w.t().contiguous() : w; }
-Tensor DenseImpl::from_keras_layout(size_t i, const Tensor& w) const { return i == 0 ? w.t().contiguous() : w; }
+Tensor DenseImpl::from_keras_layout(size_t i, const Tensor& w) const {
+  return i == 0 ? w.t().contiguous() : w;
+}
 
 // ---- Activation, Dropout -----------------------------------------------------------------------
 ActivationImpl::ActivationImpl(const std::string& act, const LayerOptions& o)
@@ -181,7 +185,9 @@ TensorShape ConcatenateImpl::compute_output_shape_multi(const std::vector<Tensor
   return out;
 }
 
-Tensor ConcatenateImpl::call_multi(const std::vector<Tensor>& xs) { return cat(xs, axis < 0 ? axis + xs[0].dim() : axis); }
+Tensor ConcatenateImpl::call_multi(const std::vector<Tensor>& xs) {
+  return cat(xs, axis < 0 ? axis + xs[0].dim() : axis);
+}
 
 AddImpl::AddImpl(const std::string& name) : Layer("Add", "add", name) {}
 

@@ -102,7 +102,8 @@ TensorShape Layer::build_for(const std::vector<TensorShape>& shapes) {
   try {
     if (!built_) {
       // Shape checks first, so a bad input never creates weights.
-      TensorShape out = multi_input() ? compute_output_shape_multi(shapes) : compute_output_shape(shapes.at(0));
+      TensorShape out =
+          multi_input() ? compute_output_shape_multi(shapes) : compute_output_shape(shapes.at(0));
       if (multi_input())
         build_multi(shapes);
       else
@@ -145,7 +146,8 @@ KerasTensor Layer::forward(const std::vector<KerasTensor>& xs) {
   try {
     self = shared_from_this();
   } catch (const std::bad_weak_ptr&) {
-    nabla::detail::throw_error(type_, " '", name_, "': a layer used in a functional model must be owned by a "
+    nabla::detail::throw_error(type_, " '", name_,
+                               "': a layer used in a functional model must be owned by a "
                                "std::shared_ptr (use the layers:: handles or std::make_shared)");
   }
   return KerasTensor(std::make_shared<KerasTensor::Node>(KerasTensor::Node{self, xs, out}));

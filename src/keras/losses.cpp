@@ -45,12 +45,14 @@ Tensor CategoricalCrossentropy::per_sample(const Tensor& y_true, const Tensor& y
   return per_sample_mean(-(y * p.log()).sum({-1}));
 }
 
-Tensor SparseCategoricalCrossentropy::per_sample(const Tensor& y_true, const Tensor& y_pred, bool logits) const {
+Tensor SparseCategoricalCrossentropy::per_sample(const Tensor& y_true, const Tensor& y_pred,
+                                                 bool logits) const {
   Tensor y = y_true;
   if (y.dim() == y_pred.dim() && y.size(-1) == 1) y = y.squeeze(-1);
-  NABLA_CHECK(y_pred.dim() == 2 && y.dim() == 1 && y.size(0) == y_pred.size(0),
-              "sparse_categorical_crossentropy: expected predictions [N, C] and integer targets [N], received ",
-              y_pred.shape(), " and ", y_true.shape());
+  NABLA_CHECK(
+      y_pred.dim() == 2 && y.dim() == 1 && y.size(0) == y_pred.size(0),
+      "sparse_categorical_crossentropy: expected predictions [N, C] and integer targets [N], received ",
+      y_pred.shape(), " and ", y_true.shape());
   if (y.dtype() != kInt64) y = y.to(kInt64);
   if (logits) return nabla::cross_entropy(y_pred, y, "none");
   Tensor p = y_pred / y_pred.sum({-1}, true);

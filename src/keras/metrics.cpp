@@ -45,16 +45,17 @@ void MeanMetric::update_state(const Tensor& y_true, const Tensor& y_pred, const 
 }
 
 Tensor CategoricalAccuracy::values(const Tensor& y_true, const Tensor& y_pred) const {
-  NABLA_CHECK(y_true.shape() == y_pred.shape(), name(), ": expected one-hot targets of the prediction's shape ",
-              y_pred.shape(), ", received ", y_true.shape());
+  NABLA_CHECK(y_true.shape() == y_pred.shape(), name(),
+              ": expected one-hot targets of the prediction's shape ", y_pred.shape(), ", received ",
+              y_true.shape());
   return per_sample_mean(eq(y_pred.argmax(-1), y_true.argmax(-1)));
 }
 
 Tensor SparseCategoricalAccuracy::values(const Tensor& y_true, const Tensor& y_pred) const {
   Tensor y = y_true;
   if (y.dim() == y_pred.dim() && y.size(-1) == 1) y = y.squeeze(-1);
-  NABLA_CHECK(y.dim() + 1 == y_pred.dim(), name(), ": expected integer targets of shape ",
-              y_pred.shape(), " without the last dim, received ", y_true.shape());
+  NABLA_CHECK(y.dim() + 1 == y_pred.dim(), name(), ": expected integer targets of shape ", y_pred.shape(),
+              " without the last dim, received ", y_true.shape());
   if (y.dtype() != kInt64) y = y.to(kInt64);
   return per_sample_mean(eq(y_pred.argmax(-1), y));
 }
@@ -162,16 +163,17 @@ double AUC::result() const {
   return auc;
 }
 
-std::shared_ptr<Metric> get(const std::string& name) {
-  if (name == "accuracy" || name == "acc") return std::make_shared<Accuracy>(name);
-  if (name == "categorical_accuracy") return std::make_shared<CategoricalAccuracy>(name);
-  if (name == "sparse_categorical_accuracy") return std::make_shared<SparseCategoricalAccuracy>(name);
-  if (name == "binary_accuracy") return std::make_shared<BinaryAccuracy>(name);
-  if (name == "precision") return std::make_shared<Precision>(name);
-  if (name == "recall") return std::make_shared<Recall>(name);
-  if (name == "auc") return std::make_shared<AUC>(name);
-  if (name == "mse" || name == "mean_squared_error") return std::make_shared<MeanSquaredError>(name);
-  if (name == "mae" || name == "mean_absolute_error") return std::make_shared<MeanAbsoluteError>(name);
+std::shared_ptr<Metric> get(const std::string& name, const std::string& display_name) {
+  const std::string shown = display_name.empty() ? name : display_name;
+  if (name == "accuracy" || name == "acc") return std::make_shared<Accuracy>(shown);
+  if (name == "categorical_accuracy") return std::make_shared<CategoricalAccuracy>(shown);
+  if (name == "sparse_categorical_accuracy") return std::make_shared<SparseCategoricalAccuracy>(shown);
+  if (name == "binary_accuracy") return std::make_shared<BinaryAccuracy>(shown);
+  if (name == "precision") return std::make_shared<Precision>(shown);
+  if (name == "recall") return std::make_shared<Recall>(shown);
+  if (name == "auc") return std::make_shared<AUC>(shown);
+  if (name == "mse" || name == "mean_squared_error") return std::make_shared<MeanSquaredError>(shown);
+  if (name == "mae" || name == "mean_absolute_error") return std::make_shared<MeanAbsoluteError>(shown);
   nabla::detail::throw_error("metrics: unknown metric '", name,
                              "' (expected accuracy, categorical_accuracy, sparse_categorical_accuracy, "
                              "binary_accuracy, precision, recall, auc, mse or mae)");

@@ -3,8 +3,8 @@
 #include "nabla/keras/model.h"
 
 #include <algorithm>
-#include <set>
 #include <functional>
+#include <set>
 #include <unordered_set>
 
 #include "keras/graph.h"
@@ -16,7 +16,6 @@ namespace detail {
 std::string unique_name(const std::string& prefix);  // layer.cpp
 }
 
-
 Model::Model(std::string type, const std::string& prefix, const std::string& name)
     : type_(std::move(type)), name_(name.empty() ? detail::unique_name(prefix) : name) {}
 
@@ -26,7 +25,8 @@ Model& Model::operator=(Model&&) noexcept = default;
 
 Model::Model(std::vector<KerasTensor> inputs, std::vector<KerasTensor> outputs, const std::string& name)
     : Model("Functional", "functional", name) {
-  NABLA_CHECK(!inputs.empty() && !outputs.empty(), "Model '", name_, "': needs at least one input and one output");
+  NABLA_CHECK(!inputs.empty() && !outputs.empty(), "Model '", name_,
+              "': needs at least one input and one output");
   graph_ = std::make_unique<Graph>();
   std::unordered_set<const KerasTensor::Node*> input_set;
   for (const auto& in : inputs) {
@@ -65,8 +65,10 @@ Model::Model(std::vector<KerasTensor> inputs, std::vector<KerasTensor> outputs, 
                         [](const Graph::NodePtr& n) { return n->inputs.empty(); });
   std::unordered_set<const Layer*> seen;
   for (const auto& n : graph_->order) {
-    if (seen.insert(n->layer.get()).second) add_layer(n->layer);
-    else graph_->sequential_like = false;  // a shared layer
+    if (seen.insert(n->layer.get()).second)
+      add_layer(n->layer);
+    else
+      graph_->sequential_like = false;  // a shared layer
     if (n->inputs.size() > 1) graph_->sequential_like = false;
   }
   for (const auto& [node, count] : graph_->consumers)
@@ -111,29 +113,38 @@ void Model::check_inputs(const std::vector<Tensor>& xs) const {
 
 void Model::build_from(const std::vector<TensorShape>&) {}
 
-std::vector<Flow> Model::run(const std::vector<Tensor>& xs, bool logits) {
+size_t Model::num_outputs() const { return graph_ ? graph_->outputs.size() : 1; }
+
+std::string Model::output_name(size_t i) const {
+  if (graph_) return graph_->outputs.at(i)->layer->layer_name();
+  return layers_.empty() ? "output" : layers_.back()->layer_name();
+}
+
+std::vector<Flow> Model::run(const std::vector<Tensor>& xs, const std::vector<bool>& logits) {
   std::unordered_map<const KerasTensor::Node*, Flow> values;
   for (size_t i = 0; i < graph_->inputs.size(); ++i) values[graph_->inputs[i].get()] = Flow{xs[i], false};
-  // The logits path applies to a single output that no other layer reads.
-  const KerasTensor::Node* logits_node =
-      logits && graph_->outputs.size() == 1 && !graph_->consumers.count(graph_->outputs[0].get())
-          ? graph_->outputs[0].get()
-          : nullptr;
+  // The logits path applies to outputs that no other layer reads (output_activation says
+  // "linear" for the others, so fit never asks for them).
+  std::unordered_map<const KerasTensor::Node*, bool> want_logits;
+  for (size_t i = 0; i < logits.size() && i < graph_->outputs.size(); ++i)
+    if (logits[i] && !graph_->consumers.count(graph_->outputs[i].get()))
+      want_logits[graph_->outputs[i].get()] = true;
   std::vector<Flow> in;
   for (const auto& n : graph_->order) {
     if (n->inputs.empty()) continue;
     in.clear();
     for (const auto& i : n->inputs) in.push_back(values.at(i.node().get()));
-    values[n.get()] = n.get() == logits_node ? n->layer->call_flow_logits(in) : n->layer->call_flow(in);
+    values[n.get()] = want_logits.count(n.get()) ? n->layer->call_flow_logits(in) : n->layer->call_flow(in);
   }
   std::vector<Flow> out;
   for (const auto& n : graph_->outputs) out.push_back(values.at(n.get()));
   return out;
 }
 
-std::string Model::output_activation() const {
-  if (!graph_ || graph_->outputs.size() != 1 || graph_->consumers.count(graph_->outputs[0].get())) return "linear";
-  return graph_->outputs[0]->layer->final_activation();
+std::string Model::output_activation(size_t i) const {
+  if (!graph_ || i >= graph_->outputs.size() || graph_->consumers.count(graph_->outputs[i].get()))
+    return "linear";
+  return graph_->outputs[i]->layer->final_activation();
 }
 
 std::vector<Tensor> Model::call(const std::vector<Tensor>& inputs) {
@@ -148,7 +159,7 @@ std::vector<Tensor> Model::call(const std::vector<Tensor>& inputs) {
   }
   check_inputs(inputs);
   std::vector<Tensor> out;
-  for (auto& f : run(inputs, false)) out.push_back(channels_last(f).contiguous());
+  for (auto& f : run(inputs, {})) out.push_back(channels_last(f).contiguous());
   return out;
 }
 
@@ -178,9 +189,9 @@ void Model::set_weights(const std::vector<Tensor>& weights) {
     auto ws = l->weights();
     for (size_t i = 0; i < ws.size(); ++i, ++k) {
       Shape want = l->to_keras_layout(i, ws[i].detach()).shape();
-      NABLA_CHECK(weights[k].defined() && weights[k].shape() == want, type_, " '", name_, "': set_weights: layer '",
-                  l->layer_name(), "' weight ", i, " expected shape ", want, ", received ",
-                  weights[k].defined() ? weights[k].shape() : Shape{});
+      NABLA_CHECK(weights[k].defined() && weights[k].shape() == want, type_, " '", name_,
+                  "': set_weights: layer '", l->layer_name(), "' weight ", i, " expected shape ", want,
+                  ", received ", weights[k].defined() ? weights[k].shape() : Shape{});
     }
   }
   NoGradGuard no_grad;
@@ -192,12 +203,14 @@ void Model::set_weights(const std::vector<Tensor>& weights) {
 }
 
 void Model::save_weights(const std::string& path) const {
-  NABLA_CHECK(built_, type_, " '", name_, "': save_weights before the model is built (it has no weights yet)");
+  NABLA_CHECK(built_, type_, " '", name_,
+              "': save_weights before the model is built (it has no weights yet)");
   nabla::save(state_dict(), path, {{"format", "nabla.keras"}, {"model", name_}});
 }
 
 void Model::load_weights(const std::string& path) {
-  NABLA_CHECK(built_, type_, " '", name_, "': build the model (give an input shape or call it) before load_weights");
+  NABLA_CHECK(built_, type_, " '", name_,
+              "': build the model (give an input shape or call it) before load_weights");
   nabla::load_into(*this, path);
 }
 

@@ -27,17 +27,18 @@ std::unique_ptr<optim::Optimizer> AdamW::create(std::vector<Tensor> params) cons
 }
 
 std::unique_ptr<optim::Optimizer> SGD::create(std::vector<Tensor> params) const {
-  return std::make_unique<optim::SGD>(
-      std::move(params),
-      optim::SGDOptions{.lr = options.learning_rate, .momentum = options.momentum, .nesterov = options.nesterov});
+  return std::make_unique<optim::SGD>(std::move(params), optim::SGDOptions{.lr = options.learning_rate,
+                                                                           .momentum = options.momentum,
+                                                                           .nesterov = options.nesterov});
 }
 
 std::unique_ptr<optim::Optimizer> RMSprop::create(std::vector<Tensor> params) const {
-  return std::make_unique<optim::RMSprop>(std::move(params), optim::RMSpropOptions{.lr = options.learning_rate,
-                                                                                   .alpha = options.rho,
-                                                                                   .eps = options.epsilon,
-                                                                                   .momentum = options.momentum,
-                                                                                   .centered = options.centered});
+  return std::make_unique<optim::RMSprop>(std::move(params),
+                                          optim::RMSpropOptions{.lr = options.learning_rate,
+                                                                .alpha = options.rho,
+                                                                .eps = options.epsilon,
+                                                                .momentum = options.momentum,
+                                                                .centered = options.centered});
 }
 
 std::shared_ptr<Optimizer> get(const std::string& name) {

@@ -24,7 +24,8 @@ class Progbar {
   void finish(const Logs& logs, const std::vector<std::string>& order);
 
  private:
-  std::string line(int64_t current, const Logs& logs, const std::vector<std::string>& order, bool final) const;
+  std::string line(int64_t current, const Logs& logs, const std::vector<std::string>& order,
+                   bool final) const;
   int64_t target_, current_ = 0;
   int verbose_;
   bool dynamic_;

@@ -71,11 +71,13 @@ void Sequential::build_from(const std::vector<TensorShape>& shapes) {
 }
 
 TensorShape Sequential::output_shape() const {
-  NABLA_CHECK(built_, "Sequential '", name_, "': the model is not built yet (give an input_shape or call it)");
+  NABLA_CHECK(built_, "Sequential '", name_,
+              "': the model is not built yet (give an input_shape or call it)");
   return output_shape_;
 }
 
-std::vector<Flow> Sequential::run(const std::vector<Tensor>& xs, bool logits) {
+std::vector<Flow> Sequential::run(const std::vector<Tensor>& xs, const std::vector<bool>& logits_per_output) {
+  const bool logits = !logits_per_output.empty() && logits_per_output[0];
   Flow f{xs[0], false};
   std::vector<Flow> in(1);
   const size_t n = layers_.size();
@@ -86,7 +88,7 @@ std::vector<Flow> Sequential::run(const std::vector<Tensor>& xs, bool logits) {
   return {f};
 }
 
-std::string Sequential::output_activation() const {
+std::string Sequential::output_activation(size_t) const {
   return layers_.empty() ? "linear" : layers_.back()->final_activation();
 }
 

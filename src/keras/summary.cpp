@@ -66,7 +66,8 @@ std::vector<std::vector<std::string>> Model::summary_rows(bool& connected) const
     std::vector<std::string> row{l.layer_name() + " (" + l.type() + ")", shape_str(n->shape), param_cell(l)};
     if (connected) {
       std::string c;
-      for (const auto& in : n->inputs) c += (c.empty() ? "" : "\n") + in.node()->layer->layer_name() + "[0][0]";
+      for (const auto& in : n->inputs)
+        c += (c.empty() ? "" : "\n") + in.node()->layer->layer_name() + "[0][0]";
       row.push_back(c.empty() ? "-" : c);
     }
     rows.push_back(row);
@@ -98,7 +99,8 @@ void Model::summary(std::ostream& os, const SummaryOptions& options) const {
 
   auto rule = [&](const char* left, const char* fill, const char* mid, const char* end) {
     std::string s = left;
-    for (size_t c = 0; c < widths.size(); ++c) s += repeat(fill, widths[c] + 2) + (c + 1 < widths.size() ? mid : end);
+    for (size_t c = 0; c < widths.size(); ++c)
+      s += repeat(fill, widths[c] + 2) + (c + 1 < widths.size() ? mid : end);
     return s + "\n";
   };
   auto line = [&](const std::vector<std::string>& cells, const char* bar) {
@@ -117,7 +119,8 @@ void Model::summary(std::ostream& os, const SummaryOptions& options) const {
   for (size_t r = 0; r < rows.size(); ++r) {
     std::vector<std::vector<std::string>> cells;
     size_t height = 1;
-    for (const auto& c : rows[r]) cells.push_back(split_lines(c)), height = std::max(height, cells.back().size());
+    for (const auto& c : rows[r])
+      cells.push_back(split_lines(c)), height = std::max(height, cells.back().size());
     for (size_t h = 0; h < height; ++h) {
       std::vector<std::string> l;
       for (const auto& c : cells) l.push_back(h < c.size() ? c[h] : "");

@@ -11,7 +11,8 @@ Tensor to_categorical(const Tensor& y, int64_t num_classes) {
   Tensor labels = y;
   if (labels.dim() > 1 && labels.size(-1) == 1) labels = labels.squeeze(-1);
   if (labels.dtype() != kInt64) {
-    NABLA_CHECK(!labels.is_floating_point() || eq(labels, labels.to(kInt64).to(labels.dtype())).to(kInt64).min().item<int64_t>() == 1,
+    NABLA_CHECK(!labels.is_floating_point() ||
+                    eq(labels, labels.to(kInt64).to(labels.dtype())).to(kInt64).min().item<int64_t>() == 1,
                 "to_categorical: expected integer class labels, received non-integer values");
     labels = labels.to(kInt64);
   }
@@ -19,8 +20,8 @@ Tensor to_categorical(const Tensor& y, int64_t num_classes) {
     const int64_t lo = labels.min().item<int64_t>(), hi = labels.max().item<int64_t>();
     NABLA_CHECK(lo >= 0, "to_categorical: expected labels >= 0, received ", lo);
     if (num_classes < 0) num_classes = hi + 1;
-    NABLA_CHECK(hi < num_classes, "to_categorical: expected labels < num_classes = ", num_classes, ", received ",
-                hi);
+    NABLA_CHECK(hi < num_classes, "to_categorical: expected labels < num_classes = ", num_classes,
+                ", received ", hi);
   }
   NABLA_CHECK(num_classes > 0, "to_categorical: num_classes must be positive (or -1), got ", num_classes);
   return one_hot(labels, num_classes).to(kFloat32);
@@ -28,7 +29,8 @@ Tensor to_categorical(const Tensor& y, int64_t num_classes) {
 
 Tensor normalize(const Tensor& x, int64_t axis, double order) {
   NABLA_CHECK(order > 0, "normalize: order must be positive, got ", order);
-  Tensor norm = order == 2 ? (x * x).sum({axis}, true).sqrt() : x.abs().pow(order).sum({axis}, true).pow(1.0 / order);
+  Tensor norm =
+      order == 2 ? (x * x).sum({axis}, true).sqrt() : x.abs().pow(order).sum({axis}, true).pow(1.0 / order);
   // Zero rows stay zero (Keras divides by the norm with zeros replaced by 1).
   Tensor safe = where(eq(norm, zeros_like(norm)), ones_like(norm), norm);
   return x / safe;

@@ -23,9 +23,10 @@ class KerasCallbacks : public ::testing::Test {
     nabla::manual_seed(3);
     x = nabla::randn({64, 4});
     y = utils::to_categorical(nabla::matmul(x, nabla::randn({4, 2})).argmax(1), 2);
-    model = std::make_unique<Sequential>(
-        std::initializer_list<LayerRef>{layers::Dense(8, "relu", {.input_shape = {4}}), layers::Dense(2, "softmax")});
-    model->compile({.optimizer = optimizers::SGD({.learning_rate = 0.1}), .loss = "categorical_crossentropy"});
+    model = std::make_unique<Sequential>(std::initializer_list<LayerRef>{
+        layers::Dense(8, "relu", {.input_shape = {4}}), layers::Dense(2, "softmax")});
+    model->compile(
+        {.optimizer = optimizers::SGD({.learning_rate = 0.1}), .loss = "categorical_crossentropy"});
   }
   /// A callback that overwrites logs[key] at epoch e with values[e].
   static std::shared_ptr<callbacks::Callback> script(const std::string& key, std::vector<double> values) {
@@ -43,8 +44,11 @@ TEST_F(KerasCallbacks, EarlyStoppingStopsAfterPatienceAndRestoresBest) {
       .on_epoch_end = [&](int, Logs&) { weights_at.push_back(model->get_weights()); }});
   auto stop = std::make_shared<callbacks::EarlyStopping>(
       callbacks::EarlyStoppingOptions{.monitor = "val_loss", .patience = 2, .restore_best_weights = true});
-  auto h = model->fit(x, y, {.epochs = 20, .batch_size = 16, .verbose = 0,
-                             .callbacks = {script("val_loss", {1.0, 0.5, 0.6, 0.55, 0.1, 0.1}), record, stop}});
+  auto h = model->fit(x, y,
+                      {.epochs = 20,
+                       .batch_size = 16,
+                       .verbose = 0,
+                       .callbacks = {script("val_loss", {1.0, 0.5, 0.6, 0.55, 0.1, 0.1}), record, stop}});
   EXPECT_EQ(h.epoch.size(), 4u);
   EXPECT_EQ(stop->stopped_epoch, 3);
   EXPECT_EQ(stop->best_epoch, 1);
@@ -61,8 +65,8 @@ TEST_F(KerasCallbacks, EarlyStoppingMinDeltaAndMaxMode) {
   // accuracy is maximised ("auto" sees the name); +0.005 is below min_delta 0.01: no improvement.
   auto stop = std::make_shared<callbacks::EarlyStopping>(
       callbacks::EarlyStoppingOptions{.monitor = "accuracy", .min_delta = 0.01, .patience = 1});
-  auto h = model->fit(x, y, {.epochs = 10, .verbose = 0,
-                             .callbacks = {script("accuracy", {0.5, 0.6, 0.605, 0.9}), stop}});
+  auto h = model->fit(
+      x, y, {.epochs = 10, .verbose = 0, .callbacks = {script("accuracy", {0.5, 0.6, 0.605, 0.9}), stop}});
   EXPECT_EQ(h.epoch.size(), 3u);
   EXPECT_EQ(stop->stopped_epoch, 2);
   EXPECT_DOUBLE_EQ(stop->best, 0.6);
@@ -91,11 +95,10 @@ TEST_F(KerasCallbacks, CsvLoggerWritesWholeRecords) {
 
 TEST_F(KerasCallbacks, LearningRateSchedulerSetsTheOptimizer) {
   std::vector<double> seen;
-  auto sched = std::make_shared<callbacks::LearningRateScheduler>([](int epoch, double lr) {
-    return epoch == 0 ? 0.5 : lr * 0.1;
-  });
-  auto spy = std::make_shared<callbacks::LambdaCallback>(callbacks::LambdaCallback::Options{
-      .on_train_batch_begin = [&](int64_t b, Logs&) {
+  auto sched = std::make_shared<callbacks::LearningRateScheduler>(
+      [](int epoch, double lr) { return epoch == 0 ? 0.5 : lr * 0.1; });
+  auto spy = std::make_shared<callbacks::LambdaCallback>(
+      callbacks::LambdaCallback::Options{.on_train_batch_begin = [&](int64_t b, Logs&) {
         if (b == 0) seen.push_back(model->optimizer()->get_lr());
       }});
   auto h = model->fit(x, y, {.epochs = 3, .verbose = 0, .callbacks = {sched, spy}});
@@ -109,10 +112,12 @@ TEST_F(KerasCallbacks, LearningRateSchedulerSetsTheOptimizer) {
 TEST_F(KerasCallbacks, ReduceLROnPlateauFollowsKerasRules) {
   // Keras's rules by hand (patience 2, cooldown 1): epoch 1 improves; epochs 2, 3 wait 1, 2 ->
   // reduce after epoch 3; epoch 4 is the cooldown; epochs 5, 6 wait 1, 2 -> reduce after epoch 6.
-  auto plateau = std::make_shared<callbacks::ReduceLROnPlateau>(
-      callbacks::ReduceLROnPlateauOptions{.monitor = "val_loss", .factor = 0.5, .patience = 2, .cooldown = 1});
-  auto h = model->fit(x, y, {.epochs = 8, .verbose = 0,
-                             .callbacks = {script("val_loss", {1, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5}), plateau}});
+  auto plateau = std::make_shared<callbacks::ReduceLROnPlateau>(callbacks::ReduceLROnPlateauOptions{
+      .monitor = "val_loss", .factor = 0.5, .patience = 2, .cooldown = 1});
+  auto h = model->fit(x, y,
+                      {.epochs = 8,
+                       .verbose = 0,
+                       .callbacks = {script("val_loss", {1, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5}), plateau}});
   auto& lr = h.history["learning_rate"];  // the rate used during each epoch
   ASSERT_EQ(lr.size(), 8u);
   std::vector<double> want{0.1, 0.1, 0.1, 0.1, 0.05, 0.05, 0.05, 0.025};
@@ -122,13 +127,16 @@ TEST_F(KerasCallbacks, ReduceLROnPlateauFollowsKerasRules) {
 
 TEST_F(KerasCallbacks, TerminateOnNaNStopsAtTheBadBatch) {
   int64_t batches = 0;
-  auto poison = std::make_shared<callbacks::LambdaCallback>(callbacks::LambdaCallback::Options{
-      .on_train_batch_end = [&](int64_t b, Logs& logs) {
+  auto poison = std::make_shared<callbacks::LambdaCallback>(
+      callbacks::LambdaCallback::Options{.on_train_batch_end = [&](int64_t b, Logs& logs) {
         ++batches;
         if (b == 2) logs["loss"] = std::nan("");
       }});
-  auto h = model->fit(x, y, {.epochs = 5, .batch_size = 8, .verbose = 0,
-                             .callbacks = {poison, std::make_shared<callbacks::TerminateOnNaN>()}});
+  auto h = model->fit(x, y,
+                      {.epochs = 5,
+                       .batch_size = 8,
+                       .verbose = 0,
+                       .callbacks = {poison, std::make_shared<callbacks::TerminateOnNaN>()}});
   EXPECT_EQ(batches, 3);
   EXPECT_EQ(h.epoch.size(), 1u);
 }
@@ -169,12 +177,17 @@ TEST_F(KerasCallbacks, ModelCheckpointSavesTheBestEpochOnly) {
   auto ckpt = std::make_shared<callbacks::ModelCheckpoint>(
       dir + "keras_ckpt_{epoch:02d}.safetensors",
       callbacks::ModelCheckpointOptions{.monitor = "val_loss", .save_best_only = true});
-  for (int e = 1; e <= 5; ++e) std::remove((dir + "keras_ckpt_0" + std::to_string(e) + ".safetensors").c_str());
-  model->fit(x, y, {.epochs = 5, .verbose = 0,
-                    .callbacks = {script("val_loss", {0.9, 0.4, 0.5, 0.3, 0.35}), record, ckpt}});
+  for (int e = 1; e <= 5; ++e)
+    std::remove((dir + "keras_ckpt_0" + std::to_string(e) + ".safetensors").c_str());
+  model->fit(x, y,
+             {.epochs = 5,
+              .verbose = 0,
+              .callbacks = {script("val_loss", {0.9, 0.4, 0.5, 0.3, 0.35}), record, ckpt}});
   // Saved after epochs 1, 2 and 4 (1-based names), not after 3 and 5.
-  for (int e : {1, 2, 4}) EXPECT_TRUE(std::ifstream(dir + "keras_ckpt_0" + std::to_string(e) + ".safetensors").good()) << e;
-  for (int e : {3, 5}) EXPECT_FALSE(std::ifstream(dir + "keras_ckpt_0" + std::to_string(e) + ".safetensors").good()) << e;
+  for (int e : {1, 2, 4})
+    EXPECT_TRUE(std::ifstream(dir + "keras_ckpt_0" + std::to_string(e) + ".safetensors").good()) << e;
+  for (int e : {3, 5})
+    EXPECT_FALSE(std::ifstream(dir + "keras_ckpt_0" + std::to_string(e) + ".safetensors").good()) << e;
   EXPECT_EQ(ckpt->last_saved, dir + "keras_ckpt_04.safetensors");
   EXPECT_DOUBLE_EQ(ckpt->best, 0.3);
   // Loading the file restores epoch 4's weights (index 3) into a fresh model of the same shape.

@@ -92,8 +92,8 @@ TEST_F(KerasLayers, ConvStackMatchesPerLayerCalls) {
 }
 
 TEST_F(KerasLayers, WeightsInKerasLayouts) {
-  auto model = Sequential({layers::Conv2D(4, {3, 2}, {.input_shape = {5, 5, 2}}), layers::Flatten(),
-                           layers::Dense(7)});
+  auto model = Sequential(
+      {layers::Conv2D(4, {3, 2}, {.input_shape = {5, 5, 2}}), layers::Flatten(), layers::Dense(7)});
   auto w = model.get_weights();
   ASSERT_EQ(w.size(), 4u);
   EXPECT_EQ(w[0].shape(), (nabla::Shape{3, 2, 2, 4}));  // (kh, kw, in, out)

@@ -17,10 +17,12 @@ TEST(KerasLosses, CategoricalCrossentropyByHand) {
   Tensor y = f32({1, 0, 0, 0, 0, 1}, {2, 3});
   double want = -(std::log(0.7) + std::log(0.8)) / 2;
   EXPECT_NEAR(losses::CategoricalCrossentropy()(y, p).item<double>(), want, 1e-6);
-  EXPECT_NEAR(losses::SparseCategoricalCrossentropy()(nabla::tensor<int64_t>({0, 2}), p).item<double>(), want, 1e-6);
+  EXPECT_NEAR(losses::SparseCategoricalCrossentropy()(nabla::tensor<int64_t>({0, 2}), p).item<double>(), want,
+              1e-6);
   // From logits: log-softmax of z.
   Tensor z = f32({2, 1, 0, -1, 0, 3}, {2, 3});
-  double lse0 = std::log(std::exp(2.0) + std::exp(1.0) + 1.0), lse1 = std::log(std::exp(-1.0) + 1.0 + std::exp(3.0));
+  double lse0 = std::log(std::exp(2.0) + std::exp(1.0) + 1.0),
+         lse1 = std::log(std::exp(-1.0) + 1.0 + std::exp(3.0));
   double want_z = ((lse0 - 2.0) + (lse1 - 3.0)) / 2;
   EXPECT_NEAR(losses::CategoricalCrossentropy({.from_logits = true})(y, z).item<double>(), want_z, 1e-6);
   EXPECT_NEAR(losses::SparseCategoricalCrossentropy({.from_logits = true})(nabla::tensor<int64_t>({0, 2}), z)
@@ -31,7 +33,8 @@ TEST(KerasLosses, CategoricalCrossentropyByHand) {
 TEST(KerasLosses, ProbabilitiesAreClippedAndRenormalised) {
   Tensor y = f32({0, 1}, {1, 2});
   // p = 0 for the true class: Keras clips to 1e-7.
-  EXPECT_NEAR(losses::CategoricalCrossentropy()(y, f32({1, 0}, {1, 2})).item<double>(), -std::log(1e-7), 1e-3);
+  EXPECT_NEAR(losses::CategoricalCrossentropy()(y, f32({1, 0}, {1, 2})).item<double>(), -std::log(1e-7),
+              1e-3);
   // Rows that do not sum to 1 are normalised first: [2, 2] -> [0.5, 0.5].
   EXPECT_NEAR(losses::CategoricalCrossentropy()(y, f32({2, 2}, {1, 2})).item<double>(), std::log(2.0), 1e-6);
 }
@@ -71,12 +74,14 @@ TEST(KerasLosses, ShapeMismatchesAreErrors) {
     losses::MeanSquaredError()(nabla::zeros({4}), nabla::zeros({4, 2}));
     FAIL();
   } catch (const nabla::Error& e) {
-    EXPECT_NE(std::string(e.what()).find("mean_squared_error: expected y_true of the prediction's shape [4, 2], "
-                                         "received [4]"),
-              std::string::npos)
+    EXPECT_NE(
+        std::string(e.what()).find("mean_squared_error: expected y_true of the prediction's shape [4, 2], "
+                                   "received [4]"),
+        std::string::npos)
         << e.what();
   }
-  EXPECT_THROW(losses::SparseCategoricalCrossentropy()(nabla::zeros({3, 2}), nabla::zeros({3, 2})), nabla::Error);
+  EXPECT_THROW(losses::SparseCategoricalCrossentropy()(nabla::zeros({3, 2}), nabla::zeros({3, 2})),
+               nabla::Error);
   EXPECT_THROW(losses::get("kld"), nabla::Error);
 }
 

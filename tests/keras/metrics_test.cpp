@@ -124,7 +124,8 @@ TEST(KerasMetrics, CompiledMetricsSeeProbabilitiesWhenTheLossIsFused) {
   clear_session();
   nabla::manual_seed(5);
   auto model = Sequential({layers::Dense(1, "sigmoid", {.input_shape = {3}})});
-  model.compile({.optimizer = "sgd", .loss = "binary_crossentropy", .metrics = {"auc", "precision", "accuracy"}});
+  model.compile(
+      {.optimizer = "sgd", .loss = "binary_crossentropy", .metrics = {"auc", "precision", "accuracy"}});
   Tensor x = nabla::randn({50, 3});
   Tensor y = nabla::gt(x.sum({1}, true), nabla::full({}, 0.0)).to(nabla::kFloat32);
   auto r = model.evaluate(x, y, {.batch_size = 50, .verbose = 0});

@@ -70,7 +70,9 @@ TEST_F(KerasSequential, PoolLargerThanImageFails) {
 }
 
 TEST_F(KerasSequential, ReshapeMismatchFails) {
-  std::string msg = error_of([] { Sequential({layers::Dense(10, "", {.input_shape = {3}}), layers::Reshape({3, 3})}); });
+  std::string msg = error_of([] {
+    Sequential({layers::Dense(10, "", {.input_shape = {3}}), layers::Reshape({3, 3})});
+  });
   EXPECT_NE(msg.find("layer 1 'reshape' (Reshape)"), std::string::npos) << msg;
   EXPECT_NE(msg.find("9 values per sample"), std::string::npos) << msg;
   EXPECT_NE(msg.find("(None, 10)"), std::string::npos) << msg;
@@ -106,10 +108,14 @@ TEST_F(KerasSequential, BuildsOnFirstCallAndChecksLaterInputs) {
 }
 
 TEST_F(KerasSequential, BadOptionsAreErrors) {
-  EXPECT_NE(error_of([] { layers::Dense(4, "relu6x"); }).find("unknown activation 'relu6x'"), std::string::npos);
-  EXPECT_NE(error_of([] { layers::Conv2D(4, 3, {.padding = "full"}); }).find("padding must be"), std::string::npos);
+  EXPECT_NE(error_of([] { layers::Dense(4, "relu6x"); }).find("unknown activation 'relu6x'"),
+            std::string::npos);
+  EXPECT_NE(error_of([] { layers::Conv2D(4, 3, {.padding = "full"}); }).find("padding must be"),
+            std::string::npos);
   EXPECT_NE(error_of([] { layers::Dropout(1.5); }).find("rate must be in [0, 1)"), std::string::npos);
-  EXPECT_NE(error_of([] { Sequential({layers::Dense(4, "", {.input_shape = {3}, .name = "fc"}), layers::Dense(4, "", {.name = "fc"})});
+  EXPECT_NE(error_of([] {
+              Sequential({layers::Dense(4, "", {.input_shape = {3}, .name = "fc"}),
+                          layers::Dense(4, "", {.name = "fc"})});
             }).find("two layers are named 'fc'"),
             std::string::npos);
 }

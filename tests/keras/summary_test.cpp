@@ -56,10 +56,18 @@ TEST_F(KerasSummary, ConvModelCounts) {
   for (size_t i = 0; i < want.size(); ++i) EXPECT_EQ(model.layers()[i]->count_params(), want[i]) << i;
   EXPECT_EQ(model.count_params(), 421642);
   std::string s = model.summary_string();
-  EXPECT_NE(s.find("│ conv2d (Conv2D)                 │ (None, 28, 28, 32)     │           320 │"), std::string::npos) << s;
-  EXPECT_NE(s.find("│ max_pooling2d (MaxPooling2D)    │ (None, 14, 14, 32)     │             0 │"), std::string::npos) << s;
-  EXPECT_NE(s.find("│ conv2d_1 (Conv2D)               │ (None, 14, 14, 64)     │        18,496 │"), std::string::npos) << s;
-  EXPECT_NE(s.find("│ flatten (Flatten)               │ (None, 3136)           │             0 │"), std::string::npos) << s;
+  EXPECT_NE(s.find("│ conv2d (Conv2D)                 │ (None, 28, 28, 32)     │           320 │"),
+            std::string::npos)
+      << s;
+  EXPECT_NE(s.find("│ max_pooling2d (MaxPooling2D)    │ (None, 14, 14, 32)     │             0 │"),
+            std::string::npos)
+      << s;
+  EXPECT_NE(s.find("│ conv2d_1 (Conv2D)               │ (None, 14, 14, 64)     │        18,496 │"),
+            std::string::npos)
+      << s;
+  EXPECT_NE(s.find("│ flatten (Flatten)               │ (None, 3136)           │             0 │"),
+            std::string::npos)
+      << s;
   EXPECT_NE(s.find(" Total params: 421,642 (1.61 MB)\n"), std::string::npos) << s;
 }
 
@@ -110,7 +118,9 @@ TEST_F(KerasSummary, OtherLayerCounts) {
 TEST_F(KerasSummary, UnbuiltModelShowsQuestionMarks) {
   auto model = Sequential({layers::Dense(4), layers::Dense(2)});
   std::string s = model.summary_string();
-  EXPECT_NE(s.find("│ dense (Dense)                   │ ?                      │   0 (unbuilt) │"), std::string::npos) << s;
+  EXPECT_NE(s.find("│ dense (Dense)                   │ ?                      │   0 (unbuilt) │"),
+            std::string::npos)
+      << s;
   model.predict(nabla::zeros({3, 5}));
   EXPECT_EQ(model.count_params(), 5 * 4 + 4 + 4 * 2 + 2);
 }

@@ -73,7 +73,8 @@ TEST_F(KerasTraining, FitEqualsHandWrittenLoop) {
 
 TEST_F(KerasTraining, FitLearnsAndHistoryHasEveryEpoch) {
   auto model = mlp();
-  model.compile({.optimizer = optimizers::Adam({.learning_rate = 0.02}), .loss = "categorical_crossentropy",
+  model.compile({.optimizer = optimizers::Adam({.learning_rate = 0.02}),
+                 .loss = "categorical_crossentropy",
                  .metrics = {"accuracy"}});
   auto h = model.fit(x, onehot, {.epochs = 30, .batch_size = 16, .verbose = 0});
   ASSERT_EQ(h.history["loss"].size(), 30u);
@@ -90,8 +91,9 @@ TEST_F(KerasTraining, ValidationSplitTakesTheLastFractionAndMatchesEvaluate) {
   int64_t seen = 0;
   auto counter = std::make_shared<callbacks::LambdaCallback>(callbacks::LambdaCallback::Options{
       .on_train_batch_begin = [&](int64_t, Logs&) {}, .on_train_batch_end = [&](int64_t, Logs&) { ++seen; }});
-  auto h = model.fit(x, onehot, {.epochs = 2, .batch_size = 10, .verbose = 0, .callbacks = {counter},
-                                 .validation_split = 0.25});
+  auto h = model.fit(
+      x, onehot,
+      {.epochs = 2, .batch_size = 10, .verbose = 0, .callbacks = {counter}, .validation_split = 0.25});
   // 120 samples: the first 90 train (9 batches of 10 per epoch), the last 30 validate.
   EXPECT_EQ(seen, 18);
   auto last = model.evaluate(x.narrow(0, 90, 30), onehot.narrow(0, 90, 30), {.verbose = 0});
@@ -133,13 +135,15 @@ TEST_F(KerasTraining, FusedSoftmaxCrossEntropyIsStable) {
 
 TEST_F(KerasTraining, ClassWeightScalesTheLoss) {
   auto model = mlp();
-  model.compile({.optimizer = optimizers::SGD({.learning_rate = 0.0}), .loss = "sparse_categorical_crossentropy"});
-  auto h = model.fit(x, labels, {.epochs = 1, .batch_size = 120, .verbose = 0, .shuffle = false,
-                                 .class_weight = {{0, 2.0}, {2, 0.5}}});
+  model.compile(
+      {.optimizer = optimizers::SGD({.learning_rate = 0.0}), .loss = "sparse_categorical_crossentropy"});
+  auto h = model.fit(
+      x, labels,
+      {.epochs = 1, .batch_size = 120, .verbose = 0, .shuffle = false, .class_weight = {{0, 2.0}, {2, 0.5}}});
   Tensor p = model.predict(x);
   Tensor per = -(onehot * p.clamp(nabla::Scalar(1e-7), nabla::Scalar(1 - 1e-7)).log()).sum({1});
   Tensor w = nabla::index_select(nabla::tensor({2.0f, 1.0f, 0.5f}), 0, labels);  // class 1 not listed: 1
-  double want = (per * w).mean().item<double>();                          // Keras: sum(w * l) / N
+  double want = (per * w).mean().item<double>();                                 // Keras: sum(w * l) / N
   EXPECT_NEAR(h.history["loss"][0], want, 1e-5);
 }
 
@@ -154,7 +158,8 @@ TEST_F(KerasTraining, PredictBatchesLikeOneBatch) {
 
 TEST_F(KerasTraining, TrainOnBatchStepsOnce) {
   auto model = mlp();
-  model.compile({.optimizer = optimizers::SGD({.learning_rate = 0.1}), .loss = "categorical_crossentropy",
+  model.compile({.optimizer = optimizers::SGD({.learning_rate = 0.1}),
+                 .loss = "categorical_crossentropy",
                  .metrics = {"accuracy"}});
   auto before = model.get_weights();
   auto logs = model.train_on_batch(x.narrow(0, 0, 8), onehot.narrow(0, 0, 8));
@@ -196,7 +201,8 @@ TEST_F(KerasTraining, ErrorsNameTheProblem) {
     model.fit(nabla::randn({10, 5}), onehot.narrow(0, 0, 10), {.verbose = 0});
     FAIL();
   } catch (const nabla::Error& e) {
-    EXPECT_NE(std::string(e.what()).find("expected input 0 of shape (None, 6), received (10, 5)"), std::string::npos)
+    EXPECT_NE(std::string(e.what()).find("expected input 0 of shape (None, 6), received (10, 5)"),
+              std::string::npos)
         << e.what();
   }
   try {

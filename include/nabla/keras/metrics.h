@@ -139,6 +139,7 @@ class AUC : public Metric {
 /// By name: "accuracy" / "acc", "categorical_accuracy", "sparse_categorical_accuracy",
 /// "binary_accuracy", "precision", "recall", "auc", "mse" / "mean_squared_error", "mae" /
 /// "mean_absolute_error". The metric is named as given (its key in History and the logs).
-std::shared_ptr<Metric> get(const std::string& name);
+/// `display_name` (default: `name`) is the key in the logs.
+std::shared_ptr<Metric> get(const std::string& name, const std::string& display_name = "");
 
 }  // namespace nabla::keras::metrics

@@ -72,6 +72,8 @@ class LossSpec {
 };
 
 /// A metric for compile: a name or a keras::metrics object (shared: its state is the model's).
+/// With several outputs a named metric is tracked for each output ("<output>_accuracy"); a
+/// metric object applies to the first output.
 class MetricSpec {
  public:
   MetricSpec(const char* name);
@@ -80,14 +82,22 @@ class MetricSpec {
   template <typename M>
   requires std::derived_from<M, metrics::Metric> MetricSpec(std::shared_ptr<M> m) : metric_(std::move(m)) {}
   const std::shared_ptr<metrics::Metric>& get() const { return metric_; }
+  /// The name it was given by ("" for an object).
+  const std::string& id() const { return id_; }
 
  private:
   std::shared_ptr<metrics::Metric> metric_;
+  std::string id_;
 };
 
 struct CompileOptions {
   OptimizerSpec optimizer = "rmsprop";
+  /// The loss (of every output, for a model with several).
   LossSpec loss = {};
+  /// One loss per output instead (models with several outputs).
+  std::vector<LossSpec> losses = {};
+  /// Weights of the outputs' losses in the total (default 1 each).
+  std::vector<double> loss_weights = {};
   std::vector<MetricSpec> metrics = {};
   /// Run the training step eagerly. Graph-mode (compiled) steps are not wired in yet, so fit is
   /// always eager for now; the flag is kept so code written today keeps its meaning.
@@ -95,19 +105,21 @@ struct CompileOptions {
 };
 
 /// Validation inputs: .validation_data = {{x_val, y_val}} (or {{x_val, y_val, sample_weight}});
-/// several inputs: .validation_data = ValidationData({a, b}, y).
+/// several inputs or outputs: .validation_data = ValidationData({a, b}, {y1, y2}).
 class ValidationData {
  public:
   ValidationData() = default;
   /// {x, y} or {x, y, sample_weight}.
   ValidationData(std::initializer_list<Tensor> xy);
   ValidationData(Tensor x, Tensor y, Tensor sample_weight = {})
-      : x({std::move(x)}), y(std::move(y)), sample_weight(std::move(sample_weight)) {}
+      : x({std::move(x)}), y({std::move(y)}), sample_weight(std::move(sample_weight)) {}
   ValidationData(std::vector<Tensor> xs, Tensor y, Tensor sample_weight = {})
-      : x(std::move(xs)), y(std::move(y)), sample_weight(std::move(sample_weight)) {}
+      : x(std::move(xs)), y({std::move(y)}), sample_weight(std::move(sample_weight)) {}
+  ValidationData(std::vector<Tensor> xs, std::vector<Tensor> ys, Tensor sample_weight = {})
+      : x(std::move(xs)), y(std::move(ys)), sample_weight(std::move(sample_weight)) {}
   bool defined() const { return !x.empty(); }
   std::vector<Tensor> x;
-  Tensor y;
+  std::vector<Tensor> y;  // one per output
   Tensor sample_weight;
 };
 
@@ -186,12 +198,17 @@ class Model : public nn::Module {
   bool compiled() const { return compiled_; }
   callbacks::History fit(const Tensor& x, const Tensor& y, const FitOptions& options = {});
   callbacks::History fit(const std::vector<Tensor>& x, const Tensor& y, const FitOptions& options = {});
+  /// Several outputs: one target per output.
+  callbacks::History fit(const std::vector<Tensor>& x, const std::vector<Tensor>& y,
+                         const FitOptions& options = {});
   /// Batches from a DataLoader (batch_size, shuffle, validation_split are the loader's business).
   callbacks::History fit(data::DataLoader& loader, const FitOptions& options = {});
   callbacks::History fit(const data::Pipeline& pipeline, const FitOptions& options = {});
   /// Loss and metrics over (x, y), batched: {"loss": ..., "accuracy": ...}.
   Logs evaluate(const Tensor& x, const Tensor& y, const EvaluateOptions& options = {});
   Logs evaluate(const std::vector<Tensor>& x, const Tensor& y, const EvaluateOptions& options = {});
+  Logs evaluate(const std::vector<Tensor>& x, const std::vector<Tensor>& y,
+                const EvaluateOptions& options = {});
   Logs evaluate(data::DataLoader& loader, const EvaluateOptions& options = {});
   /// Outputs for x in inference mode, batched (the first output; predict_all for every output).
   Tensor predict(const Tensor& x, const PredictOptions& options = {});
@@ -203,8 +220,12 @@ class Model : public nn::Module {
   Logs test_on_batch(const Tensor& x, const Tensor& y, const Tensor& sample_weight = {});
   /// The optimizer (created on the first training step when compile got a name or recipe).
   optim::Optimizer* optimizer();
-  const std::shared_ptr<losses::Loss>& loss() const { return loss_; }
-  /// Metric names in log order: "loss", then the compiled metrics.
+  /// The loss of output 0.
+  const std::shared_ptr<losses::Loss>& loss() const { return losses_.at(0); }
+  /// Number of outputs.
+  size_t num_outputs() const;
+  /// Metric names in log order: "loss" (then "<output>_loss" per output when there are
+  /// several), then the compiled metrics.
   std::vector<std::string> metrics_names() const;
   /// Set by callbacks to end fit.
   bool stop_training = false;
@@ -227,19 +248,23 @@ class Model : public nn::Module {
 
   /// The single training step (forward, loss, backward, optimizer step, metric updates); returns
   /// the batch loss. fit, train_on_batch and custom loops all go through it.
-  virtual double train_step(const std::vector<Tensor>& x, const Tensor& y, const Tensor& sample_weight);
-  /// One evaluation step: updates the loss tracker and metrics.
-  virtual void test_step(const std::vector<Tensor>& x, const Tensor& y, const Tensor& sample_weight);
+  virtual double train_step(const std::vector<Tensor>& x, const std::vector<Tensor>& y,
+                            const Tensor& sample_weight);
+  /// One evaluation step: updates the loss trackers and metrics.
+  virtual void test_step(const std::vector<Tensor>& x, const std::vector<Tensor>& y,
+                         const Tensor& sample_weight);
 
  protected:
   /// For Sequential: an empty, not yet built model of `type`.
   Model(std::string type, const std::string& prefix, const std::string& name);
-  /// Runs the layers; with `logits`, the output layer stops before its final activation.
-  virtual std::vector<Flow> run(const std::vector<Tensor>& inputs, bool logits);
+  /// Runs the layers; output i stops before its final activation where logits[i] is true (an
+  /// empty `logits`: full outputs).
+  virtual std::vector<Flow> run(const std::vector<Tensor>& inputs, const std::vector<bool>& logits);
   /// Builds from the input shapes of a first batch (Sequential); a functional model is built.
   virtual void build_from(const std::vector<TensorShape>& input_shapes);
-  /// The activation of the output layer ("softmax", ...), for fusing with the loss.
-  virtual std::string output_activation() const;
+  /// The final activation of output i ("softmax", ...), for fusing with the loss; "linear" when
+  /// another layer also reads that output.
+  virtual std::string output_activation(size_t i) const;
   /// Registers layers as children under their names.
   void add_layer(const std::shared_ptr<Layer>& layer);
   /// Rows for summary: (name (type), output shape, params, connected to).
@@ -260,20 +285,28 @@ class Model : public nn::Module {
   void update_fusion();
   void ensure_built(const std::vector<Tensor>& x);
   callbacks::History fit_loop(detail::BatchSource& train, detail::BatchSource* val, const FitOptions& options,
-                   const std::function<void(detail::Batch&)>& prepare);
+                              const std::function<void(detail::Batch&)>& prepare);
   Logs evaluate_loop(detail::BatchSource& source, const EvaluateOptions& options);
   void reset_metrics();
   Logs collect_logs() const;
-  void update_metrics(const Tensor& y, const Tensor& pred, bool pred_is_logits, const Tensor& sw);
-  Tensor compute_loss(const Tensor& y, const Tensor& pred, bool logits, const Tensor& sw) const;
+  std::string output_name(size_t i) const;
+  /// Forward + loss of one batch (the total, and each output's loss value).
+  Tensor forward_loss(const std::vector<Tensor>& x, const std::vector<Tensor>& y, const Tensor& sw);
+  void update_metrics(const std::vector<Tensor>& y, const std::vector<Tensor>& preds, const Tensor& sw);
 
   bool compiled_ = false;
   CompileOptions compile_options_;
-  std::shared_ptr<losses::Loss> loss_;
-  std::vector<std::shared_ptr<metrics::Metric>> metrics_;
+  std::vector<std::shared_ptr<losses::Loss>> losses_;  // one per output
+  std::vector<double> loss_weights_;
+  struct MetricSlot {
+    size_t output;
+    std::shared_ptr<metrics::Metric> metric;
+  };
+  std::vector<MetricSlot> metrics_;
   std::shared_ptr<optim::Optimizer> optimizer_;
-  bool fuse_output_ = false;  // the loss absorbs the output activation (logits path)
+  std::vector<bool> fuse_;  // per output: the loss absorbs the output activation (logits path)
   double loss_total_ = 0, loss_count_ = 0;
+  std::vector<double> output_loss_total_;
 };
 
 }  // namespace nabla::keras

@@ -35,9 +35,9 @@ class Sequential : public Model {
   TensorShape output_shape() const;
 
  protected:
-  std::vector<Flow> run(const std::vector<Tensor>& inputs, bool logits) override;
+  std::vector<Flow> run(const std::vector<Tensor>& inputs, const std::vector<bool>& logits) override;
   void build_from(const std::vector<TensorShape>& input_shapes) override;
-  std::string output_activation() const override;
+  std::string output_activation(size_t i) const override;
   std::vector<std::vector<std::string>> summary_rows(bool& connected) const override;
 
  private:

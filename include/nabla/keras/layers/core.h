@@ -119,8 +119,7 @@ class FlattenImpl : public Layer {
 class Flatten : public LayerHolder<FlattenImpl> {
  public:
   using LayerHolder::LayerHolder;
-  explicit Flatten(const LayerOptions& options = {})
-      : LayerHolder(std::make_shared<FlattenImpl>(options)) {}
+  explicit Flatten(const LayerOptions& options = {}) : LayerHolder(std::make_shared<FlattenImpl>(options)) {}
 };
 
 /// Reshapes each sample to target_shape (one entry may be -1).
