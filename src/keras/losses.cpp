@@ -45,15 +45,32 @@ Tensor CategoricalCrossentropy::per_sample(const Tensor& y_true, const Tensor& y
   return per_sample_mean(-(y * p.log()).sum({-1}));
 }
 
-Tensor SparseCategoricalCrossentropy::per_sample(const Tensor& y_true, const Tensor& y_pred,
-                                                 bool logits) const {
+Tensor CategoricalCrossentropy::mean(const Tensor& y_true, const Tensor& y_pred, bool logits) const {
+  if (logits && label_smoothing == 0 && y_pred.dim() == 2 && y_true.shape() == y_pred.shape())
+    return nabla::cross_entropy(y_pred,
+                                y_true.dtype() == y_pred.dtype() ? y_true : y_true.to(y_pred.dtype()));
+  return per_sample(y_true, y_pred, logits).mean();
+}
+
+/// Integer targets [N] (a trailing 1 dropped, floats cast), checked against predictions [N, C].
+static Tensor sparse_targets(const Tensor& y_true, const Tensor& y_pred) {
   Tensor y = y_true;
   if (y.dim() == y_pred.dim() && y.size(-1) == 1) y = y.squeeze(-1);
   NABLA_CHECK(
       y_pred.dim() == 2 && y.dim() == 1 && y.size(0) == y_pred.size(0),
       "sparse_categorical_crossentropy: expected predictions [N, C] and integer targets [N], received ",
       y_pred.shape(), " and ", y_true.shape());
-  if (y.dtype() != kInt64) y = y.to(kInt64);
+  return y.dtype() == kInt64 ? y : y.to(kInt64);
+}
+
+Tensor SparseCategoricalCrossentropy::mean(const Tensor& y_true, const Tensor& y_pred, bool logits) const {
+  if (logits) return nabla::cross_entropy(y_pred, sparse_targets(y_true, y_pred));
+  return per_sample(y_true, y_pred, logits).mean();
+}
+
+Tensor SparseCategoricalCrossentropy::per_sample(const Tensor& y_true, const Tensor& y_pred,
+                                                 bool logits) const {
+  Tensor y = sparse_targets(y_true, y_pred);
   if (logits) return nabla::cross_entropy(y_pred, y, "none");
   Tensor p = y_pred / y_pred.sum({-1}, true);
   return nabla::nll_loss(p.clamp(Scalar(kEpsilon), Scalar(1.0 - kEpsilon)).log(), y, "none");

@@ -11,8 +11,8 @@
 namespace nabla::keras::metrics {
 namespace {
 Tensor per_sample_mean(const Tensor& v) {
+  if (v.dim() <= 1) return v;  // already one value per sample (bools stay bools: summed exactly)
   Tensor t = v.is_floating_point() ? v : v.to(kFloat32);
-  if (t.dim() <= 1) return t;
   Shape dims;
   for (int d = 1; d < t.dim(); ++d) dims.push_back(d);
   return t.mean(dims);
@@ -33,12 +33,13 @@ std::vector<double> element_weights(const Tensor& sample_weight, const Tensor& l
 
 void MeanMetric::update_state(const Tensor& y_true, const Tensor& y_pred, const Tensor& sample_weight) {
   NoGradGuard no_grad;
-  Tensor v = values(y_true, y_pred.detach()).to(kFloat64);
+  Tensor v = values(y_true, y_pred.detach());
   if (sample_weight.defined()) {
     Tensor w = sample_weight.to(kFloat64).reshape({-1});
-    total_ += (v * w).sum().item<double>();
+    total_ += (v.to(kFloat64) * w).sum().item<double>();
     count_ += w.sum().item<double>();
   } else {
+    // Summed in the values' own dtype (an accuracy's bools sum exactly as int64): one op.
     total_ += v.sum().item<double>();
     count_ += static_cast<double>(v.numel());
   }

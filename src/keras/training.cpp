@@ -151,11 +151,12 @@ Tensor Model::forward_loss(const std::vector<Tensor>& x, const std::vector<Tenso
   Tensor total;
   const double batch = static_cast<double>(x[0].size(0));
   for (size_t i = 0; i < preds.size(); ++i) {
-    Tensor per = losses_[i]->per_sample(y[i], preds[i], fuse_[i] || losses_[i]->from_logits());
+    const bool logits = fuse_[i] || losses_[i]->from_logits();
     Tensor li;
     if (!sw.defined()) {
-      li = per.mean();
+      li = losses_[i]->mean(y[i], preds[i], logits);
     } else {
+      Tensor per = losses_[i]->per_sample(y[i], preds[i], logits);
       NABLA_CHECK(sw.numel() == per.numel(), type_, " '", name_, "': expected ", per.numel(),
                   " sample weights, received ", sw.numel());
       li = (per * sw.reshape(per.shape()).to(per.dtype())).mean();  // Keras: sum(w * loss) / batch size

@@ -20,9 +20,13 @@ class Loss {
   virtual ~Loss() = default;
   /// Per-sample losses [N]; `logits` says y_pred holds logits rather than probabilities.
   virtual Tensor per_sample(const Tensor& y_true, const Tensor& y_pred, bool logits) const = 0;
+  /// The mean over the batch of per_sample (losses with a fused mean override it).
+  virtual Tensor mean(const Tensor& y_true, const Tensor& y_pred, bool logits) const {
+    return per_sample(y_true, y_pred, logits).mean();
+  }
   /// The mean loss over the batch (Keras's loss(y_true, y_pred)).
   Tensor operator()(const Tensor& y_true, const Tensor& y_pred) const {
-    return per_sample(y_true, y_pred, from_logits_).mean();
+    return mean(y_true, y_pred, from_logits_);
   }
   /// The output activation this loss can absorb ("softmax", "sigmoid") or "".
   virtual std::string fusable_activation() const { return ""; }
@@ -45,6 +49,7 @@ class CategoricalCrossentropy : public Loss {
   explicit CategoricalCrossentropy(const CrossentropyOptions& o = {})
       : Loss("categorical_crossentropy", o.from_logits), label_smoothing(o.label_smoothing) {}
   Tensor per_sample(const Tensor& y_true, const Tensor& y_pred, bool logits) const override;
+  Tensor mean(const Tensor& y_true, const Tensor& y_pred, bool logits) const override;
   std::string fusable_activation() const override { return "softmax"; }
   double label_smoothing;
 };
@@ -55,6 +60,8 @@ class SparseCategoricalCrossentropy : public Loss {
   explicit SparseCategoricalCrossentropy(const CrossentropyOptions& o = {})
       : Loss("sparse_categorical_crossentropy", o.from_logits) {}
   Tensor per_sample(const Tensor& y_true, const Tensor& y_pred, bool logits) const override;
+  /// From logits: one fused cross_entropy with the mean reduction (what nn::CrossEntropyLoss runs).
+  Tensor mean(const Tensor& y_true, const Tensor& y_pred, bool logits) const override;
   std::string fusable_activation() const override { return "softmax"; }
 };
 
