@@ -70,6 +70,8 @@ demo: build tensorboard-venv
 	./$(BUILD)/autograd_demo
 	./$(BUILD)/pytorch_style --epochs 2 --train-limit 6000
 	./$(BUILD)/cnn --epochs 1 --train-limit 6000
+	./$(BUILD)/keras_style --epochs 2 --train-limit 6000
+	./$(BUILD)/keras_cnn --epochs 1 --train-limit 6000
 	./$(BUILD)/tensorboard_demo --epochs 3 --train-limit 6000 --logdir runs
 	@if $(TB_VENV)/bin/python -c 'import tensorboard' 2>/dev/null; then \
 	  $(TB_VENV)/bin/python tests/tensorboard/check_runs.py runs 3 && \

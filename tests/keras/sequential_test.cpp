@@ -1,0 +1,134 @@
+// Sequential: shapes known at construction, build-time errors naming the layer, its index, the
+// expected and the received shape, and building on the first call.
+#include <gtest/gtest.h>
+
+#include "nabla/keras.h"
+
+namespace {
+using namespace nabla::keras;
+
+class KerasSequential : public ::testing::Test {
+ protected:
+  void SetUp() override { clear_session(); }
+};
+
+/// The message of the nabla::Error thrown by fn ("" if none).
+template <typename Fn>
+std::string error_of(Fn&& fn) {
+  try {
+    fn();
+  } catch (const nabla::Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST_F(KerasSequential, ShapesKnownAtConstruction) {
+  auto model = Sequential({
+      layers::Conv2D(8, 3, {.input_shape = {28, 28, 1}}),
+      layers::MaxPooling2D(2),
+      layers::Conv2D(4, {3, 5}, {.strides = 2, .padding = "same"}),
+      layers::Flatten(),
+      layers::Dense(10),
+  });
+  EXPECT_TRUE(model.built());
+  EXPECT_EQ(model.layers()[0]->output_shape(), (TensorShape{-1, 26, 26, 8}));
+  EXPECT_EQ(model.layers()[1]->output_shape(), (TensorShape{-1, 13, 13, 8}));
+  EXPECT_EQ(model.layers()[2]->output_shape(), (TensorShape{-1, 7, 7, 4}));
+  EXPECT_EQ(model.layers()[3]->output_shape(), (TensorShape{-1, 196}));
+  EXPECT_EQ(model.output_shape(), (TensorShape{-1, 10}));
+  // The real forward pass agrees with the inferred shapes.
+  auto y = model.predict(nabla::rand({2, 28, 28, 1}));
+  EXPECT_EQ(y.shape(), (nabla::Shape{2, 10}));
+}
+
+TEST_F(KerasSequential, InputFirstBuildsToo) {
+  auto model = Sequential({Input({16}), layers::Dense(4)});
+  EXPECT_TRUE(model.built());
+  EXPECT_EQ(model.layers().size(), 1u);  // Keras's Sequential does not list the InputLayer
+  EXPECT_EQ(model.output_shape(), (TensorShape{-1, 4}));
+}
+
+TEST_F(KerasSequential, ConvAfterDenseFailsAtConstruction) {
+  std::string msg = error_of([] {
+    Sequential({layers::Dense(64, "relu", {.input_shape = {784}}), layers::Conv2D(8, 3)});
+  });
+  EXPECT_NE(msg.find("layer 1"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("'conv2d'"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("Conv2D"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("expected a 4-d input (batch, height, width, channels)"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("received input shape (None, 64)"), std::string::npos) << msg;
+}
+
+TEST_F(KerasSequential, PoolLargerThanImageFails) {
+  std::string msg = error_of([] {
+    Sequential({layers::Conv2D(4, 3, {.input_shape = {4, 4, 1}}), layers::MaxPooling2D(3)});
+  });
+  EXPECT_NE(msg.find("layer 1 'max_pooling2d' (MaxPooling2D)"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("pool_size (3, 3)"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("(None, 2, 2, 4)"), std::string::npos) << msg;
+}
+
+TEST_F(KerasSequential, ReshapeMismatchFails) {
+  std::string msg = error_of([] {
+    Sequential({layers::Dense(10, "", {.input_shape = {3}}), layers::Reshape({3, 3})});
+  });
+  EXPECT_NE(msg.find("layer 1 'reshape' (Reshape)"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("9 values per sample"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("(None, 10)"), std::string::npos) << msg;
+}
+
+TEST_F(KerasSequential, AddChecksAgainstTheBuiltShape) {
+  Sequential model;
+  model.add(layers::Dense(8, "", {.input_shape = {4}}));
+  model.add(layers::Flatten());
+  std::string msg = error_of([&] { model.add(layers::MaxPooling2D(2)); });
+  EXPECT_NE(msg.find("layer 2 'max_pooling2d'"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("received input shape (None, 8)"), std::string::npos) << msg;
+  EXPECT_EQ(model.layers().size(), 2u);  // the failed layer is not kept
+}
+
+TEST_F(KerasSequential, ReusedDenseRejectsOtherWidth) {
+  auto shared = layers::Dense(3);
+  auto a = Sequential({layers::Dense(5, "", {.input_shape = {2}}), shared});
+  std::string msg = error_of([&] { Sequential({layers::Dense(6, "", {.input_shape = {2}}), shared}); });
+  EXPECT_NE(msg.find("expected last dimension 5"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("(None, 6)"), std::string::npos) << msg;
+}
+
+TEST_F(KerasSequential, BuildsOnFirstCallAndChecksLaterInputs) {
+  auto model = Sequential({layers::Dense(4, "relu"), layers::Dense(2)});
+  EXPECT_FALSE(model.built());
+  auto y = model(nabla::rand({3, 7}));
+  EXPECT_TRUE(model.built());
+  EXPECT_EQ(y.shape(), (nabla::Shape{3, 2}));
+  EXPECT_EQ(model.layers()[0]->input_shapes()[0], (TensorShape{-1, 7}));
+  std::string msg = error_of([&] { model(nabla::rand({3, 8})); });
+  EXPECT_NE(msg.find("expected input 0 of shape (None, 7), received (3, 8)"), std::string::npos) << msg;
+}
+
+TEST_F(KerasSequential, BadOptionsAreErrors) {
+  EXPECT_NE(error_of([] { layers::Dense(4, "relu6x"); }).find("unknown activation 'relu6x'"),
+            std::string::npos);
+  EXPECT_NE(error_of([] { layers::Conv2D(4, 3, {.padding = "full"}); }).find("padding must be"),
+            std::string::npos);
+  EXPECT_NE(error_of([] { layers::Dropout(1.5); }).find("rate must be in [0, 1)"), std::string::npos);
+  EXPECT_NE(error_of([] {
+              Sequential({layers::Dense(4, "", {.input_shape = {3}, .name = "fc"}),
+                          layers::Dense(4, "", {.name = "fc"})});
+            }).find("two layers are named 'fc'"),
+            std::string::npos);
+}
+
+TEST_F(KerasSequential, LayerNamesCountPerType) {
+  auto model = Sequential({layers::Dense(4, "", {.input_shape = {3}}), layers::Dense(4), layers::Dropout(0.1),
+                           layers::Dense(2, "", {.name = "head"})});
+  EXPECT_EQ(model.layers()[0]->layer_name(), "dense");
+  EXPECT_EQ(model.layers()[1]->layer_name(), "dense_1");
+  EXPECT_EQ(model.layers()[2]->layer_name(), "dropout");
+  EXPECT_EQ(model.get_layer("head")->type(), "Dense");
+  EXPECT_EQ(model.model_name(), "sequential");
+  EXPECT_EQ(Sequential().model_name(), "sequential_1");
+}
+
+}  // namespace
