@@ -1,16 +1,17 @@
 // Direct (im2col-free) float32 convolution for stride 1 on AVX-512 CPUs.
 //
-// Each input plane is copied once into a zero-padded Hp x Wp buffer. Output (oh, ow) is then
-// computed at the flat position q = oh * Wp + ow, and tap (ci, i, j) of the kernel reads the padded
-// input at q + off, off = ci * Hp * Wp + i * dh * Wp + j * dw: for a run of consecutive q the
-// operand is one contiguous (shifted) row, so the product is a GEMM whose B rows are shifted views
-// of the padded input and no im2col matrix is written. Columns ow in [Wo, Wp) are computed and
-// discarded (for the seed CNN's 14x14 layer: 2 of 16).
-//   forward:     tile of 8 output channels x 32 positions in 16 zmm accumulators, over all taps;
+// Each input plane is copied once into a zero-padded Hp x Wp buffer xp. Tap (ci, i, j) of the
+// kernel then reads, for output (oh, ow), xp[off + oh * Wp + ow] with off = ci * Hp * Wp +
+// i * dh * Wp + j * dw: along an output row the operand is one contiguous (shifted) row of xp, so
+// the product is a GEMM whose rows are shifted views of the padded input and no im2col matrix is
+// written. Outputs are handled in "slots" of up to 16 consecutive columns of one output row (a
+// 14-wide row is one slot, 28-wide two), loaded and stored with lane masks:
+//   forward:     8 output channels x 2 slots in 16 zmm accumulators over all taps, bias added and
+//                stored straight into the NCHW output;
 //   input grad:  the same kernel on the output gradient with the flipped, transposed weights and
 //                padding d(k-1) - p (needs p <= d(k-1));
-//   weight grad: gw[co][tap] = sum over images and q of gy[co][q] * xpad[q + off[tap]], 4 x 6
-//                (co, tap) tiles of 16-lane partial sums, images in order, lanes summed at the end.
+//   weight grad: gw[co][tap] = sum over images and slots of gy[co][slot] * xp[off[tap] + slot],
+//                4 x 6 (co, tap) tiles of 16-lane partial sums, images in order, lanes summed last.
 // Every output element is produced by one fixed sequence of operations (the split across threads
 // is over images or output-channel blocks only), so results do not depend on the thread count.
 #include <immintrin.h>
@@ -33,9 +34,8 @@ namespace {
 
 std::atomic<bool> g_direct_enabled{true};
 
-constexpr int kRB = 8;  // forward: output channels per tile
-constexpr int kNV = 2;  // forward: 16-float vectors of positions per tile
-constexpr int kFwdQ = kNV * 16;
+constexpr int kRB = 8;         // forward: output channels per tile
+constexpr int kNV = 2;         // forward: 16-float vectors of positions per tile
 constexpr int kGR = 4;         // weight grad: output channels per tile
 constexpr int kGC = 6;         // weight grad: taps per tile
 constexpr int64_t kChunk = 8;  // weight grad: images padded and swept together
@@ -44,26 +44,43 @@ constexpr int64_t kMaxBuffer = int64_t{1} << 22;
 
 int64_t round_up(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
 
-// Padded geometry of one stride-1 convolution over a [Cin, H, W] image.
+// Padded geometry of one stride-1 convolution over a [Cin, H, W] image, and its output slots.
 struct Direct {
   int64_t Cin, Cout, H, W, kh, kw, ph, pw, dh, dw;
-  int64_t Hp, Wp, Ho, Wo, plane, Q, xp_size, Kc, Co_pad;
+  int64_t Hp, Wp, Ho, Wo, plane, xp_size, Kc, Co_pad;
+  std::vector<int32_t> src, dst;  // per slot: offset in the padded plane, offset in the output plane
+  std::vector<uint16_t> mask;     // per slot: valid lanes
 };
 Direct make_direct(int64_t Cin, int64_t Cout, int64_t H, int64_t W, int64_t kh, int64_t kw, int64_t ph,
-                   int64_t pw, int64_t dh, int64_t dw, int64_t q_round) {
-  Direct D{Cin, Cout, H, W, kh, kw, ph, pw, dh, dw, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+                   int64_t pw, int64_t dh, int64_t dw) {
+  Direct D{Cin, Cout, H, W, kh, kw, ph, pw, dh, dw, 0, 0, 0, 0, 0, 0, 0, 0, {}, {}, {}};
   D.Hp = H + 2 * ph;
   D.Wp = W + 2 * pw;
   D.Ho = D.Hp - dh * (kh - 1);
   D.Wo = D.Wp - dw * (kw - 1);
   D.plane = D.Hp * D.Wp;
-  D.Q = round_up(D.Ho * D.Wp, q_round);
   int64_t max_off = (kh - 1) * dh * D.Wp + (kw - 1) * dw;
-  // The last tap of the last channel reads up to (Cin-1)*plane + max_off + Q - 1.
-  D.xp_size = round_up(std::max(Cin * D.plane, (Cin - 1) * D.plane + max_off + D.Q), 16);
+  // A slot reads 16 floats from off + src: at most (Cin-1)*plane + max_off + (Ho-1)*Wp + Wo + 15.
+  D.xp_size = round_up(std::max(Cin * D.plane, (Cin - 1) * D.plane + max_off + D.Ho * D.Wp + 16), 16);
   D.Kc = Cin * kh * kw;
   D.Co_pad = round_up(Cout, kRB);
   return D;
+}
+void make_slots(Direct& D) {
+  for (int64_t oh = 0; oh < D.Ho; ++oh)
+    for (int64_t ow = 0; ow < D.Wo; ow += 16) {
+      D.src.push_back(static_cast<int32_t>(oh * D.Wp + ow));
+      D.dst.push_back(static_cast<int32_t>(oh * D.Wo + ow));
+      D.mask.push_back(static_cast<uint16_t>((1u << std::min<int64_t>(16, D.Wo - ow)) - 1));
+    }
+}
+// Direct geometry of the forward conv and of the input grad's conv (gy -> gx).
+Direct forward_direct(const ConvGeom& G) {
+  return make_direct(G.Cg(), G.Cog(), G.H, G.W, G.kh, G.kw, G.ph, G.pw, G.dh, G.dw);
+}
+Direct input_grad_direct(const ConvGeom& G) {
+  return make_direct(G.Cog(), G.Cg(), G.Ho, G.Wo, G.kh, G.kw, G.dh * (G.kh - 1) - G.ph,
+                     G.dw * (G.kw - 1) - G.pw, G.dh, G.dw);
 }
 
 bool have_avx512() {
@@ -100,45 +117,54 @@ void pad_image(const float* x, int64_t s1, int64_t s2, int64_t s3, const Direct&
   std::fill(xp + D.Cin * D.plane, xp + D.xp_size, 0.0f);
 }
 
-// ---- forward tile: tmp[r][q0 .. q0+32) for 8 output channels, over all Kc taps ----
-NABLA_AVX512 void fwd_tile(const float* xp, const int32_t* off, int64_t Kc, const float* wb, float* tmp,
-                           int64_t ldt, int64_t q0) {
-  __m512 acc[kRB][kNV];
+// ---- forward tile: 8 output channels (nrows of them real) x NV slots, over all Kc taps ----
+template <int NV>
+NABLA_AVX512 void fwd_tile(const float* xp, const int32_t* off, int64_t Kc, const float* wb,
+                           const int32_t* src, const int32_t* dst, const uint16_t* mask, float* out,
+                           int64_t P, const float* bias, int64_t nrows) {
+  __m512 acc[kRB][NV];
 #pragma GCC unroll 8
   for (int r = 0; r < kRB; ++r)
 #pragma GCC unroll 2
-    for (int v = 0; v < kNV; ++v) acc[r][v] = _mm512_setzero_ps();
-  for (int64_t k = 0; k < Kc; ++k) {
-    const float* s = xp + off[k] + q0;
-    __m512 b[kNV];
+    for (int v = 0; v < NV; ++v) acc[r][v] = _mm512_setzero_ps();
+  const float* base[NV];
 #pragma GCC unroll 2
-    for (int v = 0; v < kNV; ++v) b[v] = _mm512_loadu_ps(s + 16 * v);
+  for (int v = 0; v < NV; ++v) base[v] = xp + src[v];
+  for (int64_t k = 0; k < Kc; ++k) {
+    __m512 b[NV];
+#pragma GCC unroll 2
+    for (int v = 0; v < NV; ++v) b[v] = _mm512_loadu_ps(base[v] + off[k]);
     const float* a = wb + k * kRB;
 #pragma GCC unroll 8
     for (int r = 0; r < kRB; ++r) {
       __m512 ar = _mm512_set1_ps(a[r]);
 #pragma GCC unroll 2
-      for (int v = 0; v < kNV; ++v) acc[r][v] = _mm512_fmadd_ps(ar, b[v], acc[r][v]);
+      for (int v = 0; v < NV; ++v) acc[r][v] = _mm512_fmadd_ps(ar, b[v], acc[r][v]);
     }
   }
 #pragma GCC unroll 8
-  for (int r = 0; r < kRB; ++r)
+  for (int r = 0; r < kRB; ++r) {
+    if (r >= nrows) break;
+    __m512 br = _mm512_set1_ps(bias ? bias[r] : 0.0f);
 #pragma GCC unroll 2
-    for (int v = 0; v < kNV; ++v) _mm512_storeu_ps(tmp + r * ldt + q0 + 16 * v, acc[r][v]);
+    for (int v = 0; v < NV; ++v)
+      _mm512_mask_storeu_ps(out + r * P + dst[v], mask[v], _mm512_add_ps(acc[r][v], br));
+  }
 }
 
-// One image: out [Cout, Ho, Wo] (contiguous) = conv(xp, packed weights) (+ bias).
+// One image: out [Cout, Ho, Wo] (contiguous) = conv(xp, packed weights) + bias (bias[co], or none).
 void fwd_image(const Direct& D, const float* xp, const int32_t* off, const float* wpack, const float* bias,
-               int64_t bias_stride, float* tmp, float* out) {
-  for (int64_t cb = 0; cb < D.Co_pad / kRB; ++cb)
-    for (int64_t q0 = 0; q0 < D.Q; q0 += kFwdQ)
-      fwd_tile(xp, off, D.Kc, wpack + cb * D.Kc * kRB, tmp + cb * kRB * D.Q, D.Q, q0);
-  for (int64_t co = 0; co < D.Cout; ++co) {
-    float b = bias ? bias[co * bias_stride] : 0.0f;
-    const float* t = tmp + co * D.Q;
-    float* o = out + co * D.Ho * D.Wo;
-    for (int64_t oh = 0; oh < D.Ho; ++oh, t += D.Wp, o += D.Wo)
-      for (int64_t ow = 0; ow < D.Wo; ++ow) o[ow] = t[ow] + b;
+               float* out) {
+  int64_t P = D.Ho * D.Wo, nslots = static_cast<int64_t>(D.src.size());
+  for (int64_t cb = 0; cb < D.Co_pad / kRB; ++cb) {
+    const float* wb = wpack + cb * D.Kc * kRB;
+    const float* bb = bias ? bias + cb * kRB : nullptr;
+    float* ob = out + cb * kRB * P;
+    int64_t nrows = std::min<int64_t>(kRB, D.Cout - cb * kRB);
+    int64_t s = 0;
+    for (; s + kNV <= nslots; s += kNV)
+      fwd_tile<kNV>(xp, off, D.Kc, wb, &D.src[s], &D.dst[s], &D.mask[s], ob, P, bb, nrows);
+    if (s < nslots) fwd_tile<1>(xp, off, D.Kc, wb, &D.src[s], &D.dst[s], &D.mask[s], ob, P, bb, nrows);
   }
 }
 
@@ -154,42 +180,46 @@ void pack_weights(const Direct& D, const F& weight, float* wpack) {
 }
 
 // Runs fwd_image over the images in parallel; in(n) and out(n) give image n's input (with strides
-// s1..s3) and contiguous output, for group g.
+// s1..s3) and contiguous output. bias: Co_pad values (zero-padded) or null.
 template <typename In, typename Out>
-void fwd_batch(const Direct& D, int64_t N, const float* wpack, const float* bias, int64_t bias_stride,
-               int64_t s1, int64_t s2, int64_t s3, const In& in, const Out& out) {
+void fwd_batch(const Direct& D, int64_t N, const float* wpack, const float* bias, int64_t s1, int64_t s2,
+               int64_t s3, const In& in, const Out& out) {
   std::vector<int32_t> off(D.Kc);
   tap_offsets(D, off.data());
-  int64_t per_image = std::max<int64_t>(1, D.Co_pad * D.Kc * D.Q);
+  int64_t per_image = std::max<int64_t>(1, D.Co_pad * D.Kc * D.Ho * D.Wo);
   cpu::parallel_for(0, N, std::max<int64_t>(1, cpu::kGemmParallelWork / per_image),
                     [&](int64_t b, int64_t e) {
-                      Scratch<float> xp(D.xp_size), tmp(D.Co_pad * D.Q);
+                      Scratch<float> xp(D.xp_size);
                       for (int64_t n = b; n < e; ++n) {
                         pad_image(in(n), s1, s2, s3, D, xp.p);
-                        fwd_image(D, xp.p, off.data(), wpack, bias, bias_stride, tmp.p, out(n));
+                        fwd_image(D, xp.p, off.data(), wpack, bias, out(n));
                       }
                     });
 }
 
-// ---- weight grad tile: lanes[r][c][16] += sum over images and q of gy[r][q] * xp[off[c] + q] ----
+// ---- weight grad tile: lanes[r][c][16] += sum over images and slots of gy[r][slot] * xp[off[c] + slot] ----
 template <int R, int C>
-NABLA_AVX512 void wgrad_tile(const float* gy, int64_t gy_row, int64_t gy_img, const float* xp, int64_t xp_img,
-                             const int32_t* off, int64_t nimg, int64_t Q, float* lanes) {
+NABLA_AVX512 void wgrad_tile(const float* gy, int64_t P, int64_t gy_img, const float* xp, int64_t xp_img,
+                             const int32_t* off, int64_t nimg, const Direct* D, float* lanes) {
   __m512 acc[R][C];
 #pragma GCC unroll 4
   for (int r = 0; r < R; ++r)
 #pragma GCC unroll 6
     for (int c = 0; c < C; ++c) acc[r][c] = _mm512_loadu_ps(lanes + (r * C + c) * 16);
+  const int64_t nslots = static_cast<int64_t>(D->src.size());
+  const int32_t *src = D->src.data(), *dst = D->dst.data();
+  const uint16_t* mask = D->mask.data();
   for (int64_t n = 0; n < nimg; ++n) {
     const float* g = gy + n * gy_img;
     const float* x = xp + n * xp_img;
-    for (int64_t q = 0; q < Q; q += 16) {
+    for (int64_t s = 0; s < nslots; ++s) {
       __m512 gv[R];
 #pragma GCC unroll 4
-      for (int r = 0; r < R; ++r) gv[r] = _mm512_loadu_ps(g + r * gy_row + q);
+      for (int r = 0; r < R; ++r) gv[r] = _mm512_maskz_loadu_ps(mask[s], g + r * P + dst[s]);
+      const float* xs = x + src[s];
 #pragma GCC unroll 6
       for (int c = 0; c < C; ++c) {
-        __m512 xv = _mm512_loadu_ps(x + off[c] + q);
+        __m512 xv = _mm512_loadu_ps(xs + off[c]);
 #pragma GCC unroll 4
         for (int r = 0; r < R; ++r) acc[r][c] = _mm512_fmadd_ps(gv[r], xv, acc[r][c]);
       }
@@ -202,7 +232,7 @@ NABLA_AVX512 void wgrad_tile(const float* gy, int64_t gy_row, int64_t gy_img, co
 }
 
 using WgradFn = void (*)(const float*, int64_t, int64_t, const float*, int64_t, const int32_t*, int64_t,
-                         int64_t, float*);
+                         const Direct*, float*);
 template <int R, int... Cs>
 constexpr std::array<WgradFn, sizeof...(Cs)> wgrad_row(std::integer_sequence<int, Cs...>) {
   return {&wgrad_tile<R, Cs + 1>...};
@@ -220,33 +250,31 @@ void set_direct_conv_enabled(bool on) { g_direct_enabled = on; }
 
 bool direct_conv_applies(const ConvGeom& G, DType dtype, bool input_grad) {
   if (!g_direct_enabled || dtype != kFloat32 || G.sh != 1 || G.sw != 1 || !have_avx512()) return false;
-  if (input_grad) {
-    if (G.ph > G.dh * (G.kh - 1) || G.pw > G.dw * (G.kw - 1)) return false;
-    Direct D = make_direct(G.Cog(), G.Cg(), G.Ho, G.Wo, G.kh, G.kw, G.dh * (G.kh - 1) - G.ph,
-                           G.dw * (G.kw - 1) - G.pw, G.dh, G.dw, kFwdQ);
-    return D.xp_size <= kMaxBuffer && D.Co_pad * D.Q <= kMaxBuffer;
-  }
-  Direct D = make_direct(G.Cg(), G.Cog(), G.H, G.W, G.kh, G.kw, G.ph, G.pw, G.dh, G.dw, kFwdQ);
-  return D.xp_size <= kMaxBuffer && D.Co_pad * D.Q <= kMaxBuffer &&
-         kChunk * (D.xp_size + D.Cout * D.Q) <= 4 * kMaxBuffer;
+  if (input_grad && (G.ph > G.dh * (G.kh - 1) || G.pw > G.dw * (G.kw - 1))) return false;
+  Direct D = input_grad ? input_grad_direct(G) : forward_direct(G);
+  return D.xp_size <= kMaxBuffer && D.Co_pad * D.Kc <= kMaxBuffer;
 }
 
 void direct_conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, const Tensor& out,
                    const ConvGeom& G) {
-  Direct D = make_direct(G.Cg(), G.Cog(), G.H, G.W, G.kh, G.kw, G.ph, G.pw, G.dh, G.dw, kFwdQ);
+  Direct D = forward_direct(G);
+  make_slots(D);
   const float* px = static_cast<const float*>(x.raw_data());
   const float* pw = static_cast<const float*>(w.raw_data());  // contiguous [Co, Cg, kh, kw]
   float* po = static_cast<float*>(out.raw_data());
   const int64_t* xs = x.strides().data();
-  Scratch<float> wpack(D.Co_pad * D.Kc);
+  Scratch<float> wpack(D.Co_pad * D.Kc), bpad(D.Co_pad);
   for (int64_t g = 0; g < G.groups; ++g) {
     const float* wg = pw + g * G.Cog() * D.Kc;
     pack_weights(
         D, [&](int64_t co, int64_t k) { return wg[co * D.Kc + k]; }, wpack.p);
-    const float* pb =
-        bias ? static_cast<const float*>(bias->raw_data()) + g * G.Cog() * bias->stride(0) : nullptr;
+    if (bias) {
+      const float* pb = static_cast<const float*>(bias->raw_data());
+      for (int64_t co = 0; co < D.Co_pad; ++co)
+        bpad.p[co] = co < D.Cout ? pb[(g * G.Cog() + co) * bias->stride(0)] : 0.0f;
+    }
     fwd_batch(
-        D, G.N, wpack.p, pb, bias ? bias->stride(0) : 0, xs[1], xs[2], xs[3],
+        D, G.N, wpack.p, bias ? bpad.p : nullptr, xs[1], xs[2], xs[3],
         [&](int64_t n) { return px + n * xs[0] + g * G.Cg() * xs[1]; },
         [&](int64_t n) { return po + (n * G.Co + g * G.Cog()) * G.HoWo(); });
   }
@@ -254,8 +282,8 @@ void direct_conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, const T
 
 void direct_conv2d_input_grad(const Tensor& gy, const Tensor& w, const Tensor& gx, const ConvGeom& G) {
   // gx = stride-1 conv of gy (channels Cog -> Cg) with w'[ci][co][i][j] = w[co][ci][kh-1-i][kw-1-j].
-  Direct D = make_direct(G.Cog(), G.Cg(), G.Ho, G.Wo, G.kh, G.kw, G.dh * (G.kh - 1) - G.ph,
-                         G.dw * (G.kw - 1) - G.pw, G.dh, G.dw, kFwdQ);
+  Direct D = input_grad_direct(G);
+  make_slots(D);
   const float* pg = static_cast<const float*>(gy.raw_data());  // contiguous [N, Co, Ho, Wo]
   const float* pw = static_cast<const float*>(w.raw_data());
   float* px = static_cast<float*>(gx.raw_data());
@@ -271,13 +299,14 @@ void direct_conv2d_input_grad(const Tensor& gy, const Tensor& w, const Tensor& g
         },
         wpack.p);
     fwd_batch(
-        D, G.N, wpack.p, nullptr, 0, P, G.Wo, 1, [&](int64_t n) { return pg + (n * G.Co + g * G.Cog()) * P; },
+        D, G.N, wpack.p, nullptr, P, G.Wo, 1, [&](int64_t n) { return pg + (n * G.Co + g * G.Cog()) * P; },
         [&](int64_t n) { return px + (n * G.C + g * G.Cg()) * G.H * G.W; });
   }
 }
 
 void direct_conv2d_weight_grad(const Tensor& gy, const Tensor& x, const Tensor& gw, const ConvGeom& G) {
-  Direct D = make_direct(G.Cg(), G.Cog(), G.H, G.W, G.kh, G.kw, G.ph, G.pw, G.dh, G.dw, 16);
+  Direct D = forward_direct(G);
+  make_slots(D);
   const float* pg = static_cast<const float*>(gy.raw_data());  // contiguous [N, Co, Ho, Wo]
   const float* px = static_cast<const float*>(x.raw_data());
   const int64_t* xs = x.strides().data();
@@ -286,40 +315,28 @@ void direct_conv2d_weight_grad(const Tensor& gy, const Tensor& x, const Tensor& 
   tap_offsets(D, off.data());
   int64_t P = G.HoWo(), Cog = G.Cog();
   int64_t cblocks = (Cog + kGR - 1) / kGR, kblocks = (D.Kc + kGC - 1) / kGC;
-  Scratch<float> lanes(Cog * D.Kc * 16), xp(kChunk * D.xp_size), gyp(kChunk * Cog * D.Q);
+  Scratch<float> lanes(Cog * D.Kc * 16), xp(kChunk * D.xp_size);
   for (int64_t g = 0; g < G.groups; ++g) {
     std::fill(lanes.p, lanes.p + Cog * D.Kc * 16, 0.0f);
     for (int64_t n0 = 0; n0 < G.N; n0 += kChunk) {
       int64_t nimg = std::min(kChunk, G.N - n0);
-      // Pad the chunk's inputs, and its output gradients to rows of Q with zeros at ow >= Wo.
       cpu::parallel_for(0, nimg, 1, [&](int64_t b, int64_t e) {
-        for (int64_t i = b; i < e; ++i) {
-          int64_t n = n0 + i;
-          pad_image(px + n * xs[0] + g * G.Cg() * xs[1], xs[1], xs[2], xs[3], D, xp.p + i * D.xp_size);
-          for (int64_t co = 0; co < Cog; ++co) {
-            const float* src = pg + (n * G.Co + g * Cog + co) * P;
-            float* dst = gyp.p + (i * Cog + co) * D.Q;
-            for (int64_t oh = 0; oh < G.Ho; ++oh, dst += D.Wp, src += G.Wo) {
-              for (int64_t ow = 0; ow < G.Wo; ++ow) dst[ow] = src[ow];
-              for (int64_t ow = G.Wo; ow < D.Wp; ++ow) dst[ow] = 0.0f;
-            }
-            std::fill(dst, gyp.p + (i * Cog + co + 1) * D.Q, 0.0f);
-          }
-        }
+        for (int64_t i = b; i < e; ++i)
+          pad_image(px + (n0 + i) * xs[0] + g * G.Cg() * xs[1], xs[1], xs[2], xs[3], D, xp.p + i * D.xp_size);
       });
-      int64_t per_block = kGR * D.Kc * D.Q * nimg;
-      cpu::parallel_for(0, cblocks, std::max<int64_t>(1, cpu::kGemmParallelWork / per_block),
-                        [&](int64_t b, int64_t e) {
-                          for (int64_t cb = b; cb < e; ++cb) {
-                            int64_t r = std::min<int64_t>(kGR, Cog - cb * kGR);
-                            for (int64_t kb = 0; kb < kblocks; ++kb) {
-                              int64_t c = std::min<int64_t>(kGC, D.Kc - kb * kGC);
-                              kWgrad[r - 1][c - 1](gyp.p + cb * kGR * D.Q, D.Q, Cog * D.Q, xp.p, D.xp_size,
-                                                   off.data() + kb * kGC, nimg, D.Q,
-                                                   lanes.p + (cb * kGR * D.Kc + kb * kGC * r) * 16);
-                            }
-                          }
-                        });
+      const float* gy0 = pg + (n0 * G.Co + g * Cog) * P;
+      int64_t per_block = kGR * D.Kc * P * nimg;
+      cpu::parallel_for(
+          0, cblocks, std::max<int64_t>(1, cpu::kGemmParallelWork / per_block), [&](int64_t b, int64_t e) {
+            for (int64_t cb = b; cb < e; ++cb) {
+              int64_t r = std::min<int64_t>(kGR, Cog - cb * kGR);
+              for (int64_t kb = 0; kb < kblocks; ++kb) {
+                int64_t c = std::min<int64_t>(kGC, D.Kc - kb * kGC);
+                kWgrad[r - 1][c - 1](gy0 + cb * kGR * P, P, G.Co * P, xp.p, D.xp_size, off.data() + kb * kGC,
+                                     nimg, &D, lanes.p + (cb * kGR * D.Kc + kb * kGC * r) * 16);
+              }
+            }
+          });
     }
     // Sum each element's 16 lanes (fixed order) into gw.
     float* gwg = pw + g * Cog * D.Kc;
@@ -331,9 +348,9 @@ void direct_conv2d_weight_grad(const Tensor& gy, const Tensor& x, const Tensor& 
         for (int64_t rr = 0; rr < r; ++rr)
           for (int64_t cc = 0; cc < c; ++cc) {
             const float* v = l + (rr * c + cc) * 16;
-            float s = 0;
-            for (int t = 0; t < 16; ++t) s += v[t];
-            gwg[(cb * kGR + rr) * D.Kc + kb * kGC + cc] = s;
+            float sum = 0;
+            for (int t = 0; t < 16; ++t) sum += v[t];
+            gwg[(cb * kGR + rr) * D.Kc + kb * kGC + cc] = sum;
           }
       }
     }
