@@ -97,7 +97,25 @@ void tap_offsets(const Direct& D, int32_t* off) {
 }
 
 // xp = image [Cin, H, W] (strides s1, s2, s3) zero-padded to [Cin, Hp, Wp], zeros to xp_size.
+// Rows of at most 16 padded floats with unit stride (the seed CNN's): one masked load (lanes
+// outside the row read as zero, without touching memory) and one masked store per row.
+NABLA_AVX512 void pad_image_narrow(const float* x, int64_t s1, int64_t s2, const Direct& D, float* xp) {
+  const __mmask16 row = static_cast<__mmask16>(((1u << D.W) - 1) << D.pw);
+  const __mmask16 all = static_cast<__mmask16>((1u << D.Wp) - 1);
+  for (int64_t c = 0; c < D.Cin; ++c) {
+    float* p = xp + c * D.plane;
+    std::fill(p, p + D.ph * D.Wp, 0.0f);
+    p += D.ph * D.Wp;
+    const float* src = x + c * s1 - D.pw;
+    for (int64_t h = 0; h < D.H; ++h, p += D.Wp, src += s2)
+      _mm512_mask_storeu_ps(p, all, _mm512_maskz_loadu_ps(row, src));
+    std::fill(p, p + D.ph * D.Wp, 0.0f);
+  }
+  std::fill(xp + D.Cin * D.plane, xp + D.xp_size, 0.0f);
+}
+
 void pad_image(const float* x, int64_t s1, int64_t s2, int64_t s3, const Direct& D, float* xp) {
+  if (s3 == 1 && D.Wp <= 16) return pad_image_narrow(x, s1, s2, D, xp);
   for (int64_t c = 0; c < D.Cin; ++c) {
     float* p = xp + c * D.plane;
     std::fill(p, p + D.ph * D.Wp, 0.0f);
