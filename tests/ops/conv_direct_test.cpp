@@ -96,9 +96,10 @@ TEST(ConvDirect, SeedLayersUseDirectPath) {
     std::copy(v, v + 7, a.i);
     a.i[2] = a.i[3] = 1;
     ops::ConvGeom G = ops::conv_geom({64, c.C, c.H, c.W}, {c.Co, c.C, 3, 3}, a);
-    EXPECT_TRUE(ops::conv_cpu::direct_conv_applies(G, kFloat32, false));
-    EXPECT_TRUE(ops::conv_cpu::direct_conv_applies(G, kFloat32, true));
-    EXPECT_FALSE(ops::conv_cpu::direct_conv_applies(G, kFloat64, false));
+    using ops::conv_cpu::ConvPass;
+    for (ConvPass p : {ConvPass::kForward, ConvPass::kInputGrad, ConvPass::kWeightGrad})
+      EXPECT_TRUE(ops::conv_cpu::direct_conv_applies(G, kFloat32, p));
+    EXPECT_FALSE(ops::conv_cpu::direct_conv_applies(G, kFloat64, ConvPass::kForward));
   }
 }
 

@@ -89,7 +89,7 @@ void conv2d_typed(const Tensor& x_in, const Tensor& w_in, const Tensor* bias, co
   bool pw = is_pointwise(G);
   Tensor w = contiguous_nograd(w_in), x = pw ? contiguous_nograd(x_in) : x_in;
   if constexpr (std::is_same_v<T, float>) {
-    if (!pw && direct_conv_applies(G, kFloat32, false)) return direct_conv2d(x, w, bias, out, G);
+    if (!pw && direct_conv_applies(G, kFloat32, ConvPass::kForward)) return direct_conv2d(x, w, bias, out, G);
   }
   int64_t Kc = G.Kc(), P = G.HoWo(), Cog = G.Cog(), Cg = G.Cg();
   const T* px = static_cast<const T*>(x.raw_data());
@@ -125,7 +125,8 @@ void input_grad_typed(const Tensor& g_in, const Tensor& w_in, const Tensor& gx, 
   bool pw = is_pointwise(G);
   Tensor go = contiguous_nograd(g_in), w = contiguous_nograd(w_in);
   if constexpr (std::is_same_v<T, float>) {
-    if (!pw && direct_conv_applies(G, kFloat32, true)) return direct_conv2d_input_grad(go, w, gx, G);
+    if (!pw && direct_conv_applies(G, kFloat32, ConvPass::kInputGrad))
+      return direct_conv2d_input_grad(go, w, gx, G);
   }
   int64_t Kc = G.Kc(), P = G.HoWo(), Cog = G.Cog(), Cg = G.Cg(), HW = G.H * G.W;
   const T* pg = static_cast<const T*>(go.raw_data());
@@ -161,7 +162,7 @@ void weight_grad_typed(const Tensor& g_in, const Tensor& x_in, const Tensor& gw,
   bool pw = is_pointwise(G);
   Tensor go = contiguous_nograd(g_in), x = pw ? contiguous_nograd(x_in) : x_in;
   if constexpr (std::is_same_v<T, float>) {
-    if (!pw && G.N > 0 && direct_conv_applies(G, kFloat32, false))
+    if (!pw && G.N > 0 && direct_conv_applies(G, kFloat32, ConvPass::kWeightGrad))
       return direct_conv2d_weight_grad(go, x, gw, G);
   }
   int64_t Kc = G.Kc(), P = G.HoWo(), Cog = G.Cog(), Cg = G.Cg();

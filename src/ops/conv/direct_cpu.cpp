@@ -266,11 +266,18 @@ const std::array<std::array<WgradFn, kGC>, kGR> kWgrad = {
 
 void set_direct_conv_enabled(bool on) { g_direct_enabled = on; }
 
-bool direct_conv_applies(const ConvGeom& G, DType dtype, bool input_grad) {
+// Images padded and swept together by the weight grad: up to kChunk, fewer for large images
+// (a function of the geometry only, so the summation order does not depend on the threads).
+int64_t wgrad_chunk(const Direct& D) { return std::clamp<int64_t>(kMaxBuffer / D.xp_size, 1, kChunk); }
+
+bool direct_conv_applies(const ConvGeom& G, DType dtype, ConvPass pass) {
   if (!g_direct_enabled || dtype != kFloat32 || G.sh != 1 || G.sw != 1 || !have_avx512()) return false;
-  if (input_grad && (G.ph > G.dh * (G.kh - 1) || G.pw > G.dw * (G.kw - 1))) return false;
-  Direct D = input_grad ? input_grad_direct(G) : forward_direct(G);
-  return D.xp_size <= kMaxBuffer && D.Co_pad * D.Kc <= kMaxBuffer;
+  bool ig = pass == ConvPass::kInputGrad;
+  if (ig && (G.ph > G.dh * (G.kh - 1) || G.pw > G.dw * (G.kw - 1))) return false;
+  Direct D = ig ? input_grad_direct(G) : forward_direct(G);
+  if (D.xp_size > kMaxBuffer || D.Co_pad * D.Kc > kMaxBuffer) return false;
+  // The weight grad keeps 16 partial sums per weight.
+  return pass != ConvPass::kWeightGrad || G.Cog() * D.Kc * 16 <= kMaxBuffer;
 }
 
 void direct_conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, const Tensor& out,
@@ -333,11 +340,12 @@ void direct_conv2d_weight_grad(const Tensor& gy, const Tensor& x, const Tensor& 
   tap_offsets(D, off.data());
   int64_t P = G.HoWo(), Cog = G.Cog();
   int64_t cblocks = (Cog + kGR - 1) / kGR, kblocks = (D.Kc + kGC - 1) / kGC;
-  Scratch<float> lanes(Cog * D.Kc * 16), xp(kChunk * D.xp_size);
+  const int64_t chunk = wgrad_chunk(D);
+  Scratch<float> lanes(Cog * D.Kc * 16), xp(chunk * D.xp_size);
   for (int64_t g = 0; g < G.groups; ++g) {
     std::fill(lanes.p, lanes.p + Cog * D.Kc * 16, 0.0f);
-    for (int64_t n0 = 0; n0 < G.N; n0 += kChunk) {
-      int64_t nimg = std::min(kChunk, G.N - n0);
+    for (int64_t n0 = 0; n0 < G.N; n0 += chunk) {
+      int64_t nimg = std::min(chunk, G.N - n0);
       cpu::parallel_for(0, nimg, 1, [&](int64_t b, int64_t e) {
         for (int64_t i = b; i < e; ++i)
           pad_image(px + (n0 + i) * xs[0] + g * G.Cg() * xs[1], xs[1], xs[2], xs[3], D, xp.p + i * D.xp_size);

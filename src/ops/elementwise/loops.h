@@ -142,34 +142,14 @@ void select(const Tensor& cond, const Tensor& a, const Tensor& b, const Tensor& 
   auto L = cpu::make_loop<4>(out.shape(), strides);
   cpu::parallel_rows(L, [&](const int64_t* off, const int64_t* s, int64_t len) {
     T* o = po + off[0];
-    // Read as bytes: GCC 12 does not vectorise loops that load bool.
-    const uint8_t* c = reinterpret_cast<const uint8_t*>(pc + off[1]);
+    const bool* c = pc + off[1];
     const T* x = pa + off[2];
     const T* y = pb + off[3];
-    // Both values are loaded before choosing and ivdep (out may only alias an input element for
-    // element) lets the loops vectorise to blends instead of branches, which relu's backward,
-    // where(y > 0, g, 0), mispredicts about half of the time.
-    if (s[0] == 1 && s[1] == 1 && s[2] == 1 && (s[3] == 1 || s[3] == 0)) {
-      if (s[3] == 0) {
-        const T yv = *y;
-#pragma GCC ivdep
-        for (int64_t k = 0; k < len; ++k) {
-          T xv = x[k];
-          o[k] = c[k] != 0 ? xv : yv;
-        }
-      } else {
-#pragma GCC ivdep
-        for (int64_t k = 0; k < len; ++k) {
-          T xv = x[k], yv = y[k];
-          o[k] = c[k] != 0 ? xv : yv;
-        }
-      }
+    if (s[0] == 1 && s[1] == 1 && s[2] == 1 && s[3] == 1) {
+      for (int64_t k = 0; k < len; ++k) o[k] = c[k] ? x[k] : y[k];
       return;
     }
-    for (int64_t k = 0; k < len; ++k) {
-      T xv = x[k * s[2]], yv = y[k * s[3]];
-      o[k * s[0]] = c[k * s[1]] != 0 ? xv : yv;
-    }
+    for (int64_t k = 0; k < len; ++k) o[k * s[0]] = c[k * s[1]] ? x[k * s[2]] : y[k * s[3]];
   });
 }
 
