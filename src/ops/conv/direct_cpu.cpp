@@ -266,8 +266,7 @@ const std::array<std::array<WgradFn, kGC>, kGR> kWgrad = {
 
 void set_direct_conv_enabled(bool on) { g_direct_enabled = on; }
 
-// Images padded and swept together by the weight grad: up to kChunk, fewer for large images
-// (a function of the geometry only, so the summation order does not depend on the threads).
+// Images swept together by one weight-grad kernel call: up to kChunk, fewer for large images.
 int64_t wgrad_chunk(const Direct& D) { return std::clamp<int64_t>(kMaxBuffer / D.xp_size, 1, kChunk); }
 
 bool direct_conv_applies(const ConvGeom& G, DType dtype, ConvPass pass) {
@@ -340,29 +339,37 @@ void direct_conv2d_weight_grad(const Tensor& gy, const Tensor& x, const Tensor& 
   tap_offsets(D, off.data());
   int64_t P = G.HoWo(), Cog = G.Cog();
   int64_t cblocks = (Cog + kGR - 1) / kGR, kblocks = (D.Kc + kGC - 1) / kGC;
+  // Each lane accumulates images in order whatever the grouping, so how many images are padded
+  // at once (`span`, bounded memory) and swept per kernel call (`chunk`, L1-sized) only affects
+  // speed. Two parallel regions per span: few fork/joins, which matters on a loaded machine.
   const int64_t chunk = wgrad_chunk(D);
-  Scratch<float> lanes(Cog * D.Kc * 16), xp(chunk * D.xp_size);
+  const int64_t span = std::max(chunk, 4 * kMaxBuffer / D.xp_size / chunk * chunk);
+  Scratch<float> lanes(Cog * D.Kc * 16), xp(std::min(span, G.N) * D.xp_size);
   for (int64_t g = 0; g < G.groups; ++g) {
     std::fill(lanes.p, lanes.p + Cog * D.Kc * 16, 0.0f);
-    for (int64_t n0 = 0; n0 < G.N; n0 += chunk) {
-      int64_t nimg = std::min(chunk, G.N - n0);
-      cpu::parallel_for(0, nimg, 1, [&](int64_t b, int64_t e) {
+    for (int64_t s0 = 0; s0 < G.N; s0 += span) {
+      int64_t simg = std::min(span, G.N - s0);
+      cpu::parallel_for(0, simg, 1, [&](int64_t b, int64_t e) {
         for (int64_t i = b; i < e; ++i)
-          pad_image(px + (n0 + i) * xs[0] + g * G.Cg() * xs[1], xs[1], xs[2], xs[3], D, xp.p + i * D.xp_size);
+          pad_image(px + (s0 + i) * xs[0] + g * G.Cg() * xs[1], xs[1], xs[2], xs[3], D, xp.p + i * D.xp_size);
       });
-      const float* gy0 = pg + (n0 * G.Co + g * Cog) * P;
-      int64_t per_block = kGR * D.Kc * P * nimg;
-      cpu::parallel_for(
-          0, cblocks, std::max<int64_t>(1, cpu::kGemmParallelWork / per_block), [&](int64_t b, int64_t e) {
-            for (int64_t cb = b; cb < e; ++cb) {
-              int64_t r = std::min<int64_t>(kGR, Cog - cb * kGR);
-              for (int64_t kb = 0; kb < kblocks; ++kb) {
-                int64_t c = std::min<int64_t>(kGC, D.Kc - kb * kGC);
-                kWgrad[r - 1][c - 1](gy0 + cb * kGR * P, P, G.Co * P, xp.p, D.xp_size, off.data() + kb * kGC,
-                                     nimg, &D, lanes.p + (cb * kGR * D.Kc + kb * kGC * r) * 16);
-              }
-            }
-          });
+      int64_t per_block = kGR * D.Kc * P * simg;
+      cpu::parallel_for(0, cblocks, std::max<int64_t>(1, cpu::kGemmParallelWork / per_block),
+                        [&](int64_t b, int64_t e) {
+                          for (int64_t cb = b; cb < e; ++cb) {
+                            int64_t r = std::min<int64_t>(kGR, Cog - cb * kGR);
+                            for (int64_t n0 = 0; n0 < simg; n0 += chunk) {
+                              int64_t nimg = std::min(chunk, simg - n0);
+                              const float* gy0 = pg + ((s0 + n0) * G.Co + g * Cog + cb * kGR) * P;
+                              for (int64_t kb = 0; kb < kblocks; ++kb) {
+                                int64_t c = std::min<int64_t>(kGC, D.Kc - kb * kGC);
+                                kWgrad[r - 1][c - 1](gy0, P, G.Co * P, xp.p + n0 * D.xp_size, D.xp_size,
+                                                     off.data() + kb * kGC, nimg, &D,
+                                                     lanes.p + (cb * kGR * D.Kc + kb * kGC * r) * 16);
+                              }
+                            }
+                          }
+                        });
     }
     // Sum each element's 16 lanes (fixed order) into gw.
     float* gwg = pw + g * Cog * D.Kc;
