@@ -2,7 +2,7 @@
 // conv3x3(32, pad 1)-ReLU-maxpool2-conv3x3(64, pad 1)-ReLU-maxpool2-FC128-ReLU-FC10, batch 64, Adam 1e-3.
 // Prints per-layer forward+backward times and training-step throughput (samples/s) for both sides
 // and their ratio, medians of `reps` runs, the two sides alternating so they see the same load.
-//   ./build-bench/bench/conv_bench [threads=1] [reps=5] [batches=50]
+//   ./build-bench/bench/conv_bench [threads=1] [reps=5] [batches=50] [--cpu-time]
 //   ./build-bench/bench/conv_bench --nabla-steps N [threads]   (nabla only, e.g. under callgrind)
 #include <nabla/creation.h>
 #include <nabla/nn.h>
@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <functional>
 #include <vector>
 
@@ -24,7 +25,20 @@ namespace nb = nabla;
 
 namespace {
 
+// Wall seconds of f(), or process CPU seconds with --cpu-time (steadier on a loaded machine at
+// 1 thread, where time slices taken by other processes do not count).
+bool g_cpu_time = false;
+double cpu_now() {
+  timespec t;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return t.tv_sec + 1e-9 * t.tv_nsec;
+}
 double seconds(const std::function<void()>& f) {
+  if (g_cpu_time) {
+    double c0 = cpu_now();
+    f();
+    return cpu_now() - c0;
+  }
   auto t0 = std::chrono::steady_clock::now();
   f();
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -142,12 +156,14 @@ int main(int argc, char** argv) {
   int threads = argc > 1 ? std::atoi(argv[1]) : 1;
   int reps = argc > 2 ? std::atoi(argv[2]) : 5;
   int nbatch = argc > 3 ? std::atoi(argv[3]) : 50;
+  g_cpu_time = argc > 4 && std::strcmp(argv[4], "--cpu-time") == 0;
   bench::print_blas_info();
   bench::use_nabla_threads(threads);
   bench::use_torch_threads(threads);
   torch::manual_seed(0);
   nb::manual_seed(0);
-  std::printf("threads %d, reps %d, %d batches of 64 per run\n", threads, reps, nbatch);
+  std::printf("threads %d, reps %d, %d batches of 64 per run, %s\n", threads, reps, nbatch,
+              g_cpu_time ? "process CPU time" : "wall time");
   layer_table(reps);
 
   NablaSide n(nbatch);
