@@ -2,6 +2,9 @@
 // thread-count determinism.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <limits>
+
 #include "nabla/nabla.h"
 
 namespace nabla {
@@ -136,6 +139,56 @@ TEST(Conv, ThreadCountDoesNotChangeResults) {
   auto one = run(1), two = run(2);
   set_num_threads(saved);
   EXPECT_EQ(one, two);
+}
+
+// The 2x2 no-padding fast paths (AVX-512 for stride 2 on unit-stride rows, scalar otherwise)
+// against a naive loop: values, argmax indices (first maximum in row-major order wins), NaN
+// propagation (the last NaN in the window wins) and ties, for widths that are not multiples of 16.
+TEST(Conv, MaxPool2x2MatchesNaiveLoop) {
+  Generator g(4);
+  for (int64_t W : {4, 5, 14, 28, 33, 70}) {
+    for (int64_t stride : {1, 2}) {
+      for (bool strided : {false, true}) {
+        int64_t H = W % 2 ? 7 : 6;  // odd sizes leave a row / column that no 2x2 stride-2 window covers
+        auto base = randint(-3, 4, {2, 3, H, strided ? 2 * W : W}, kFloat32, &g);  // ties are common
+        auto v = base.to_vector<float>();
+        v[5] = std::nanf("");
+        v[W + 6] = std::nanf("");
+        v[2 * W + 9] = -std::numeric_limits<float>::infinity();
+        base = tensor(v, base.shape());
+        auto x = (strided ? base.view({2, 3, H, W, 2}).select(4, 0) : base).detach().set_requires_grad(true);
+        ASSERT_EQ(x.stride(3), strided ? 2 : 1);
+        auto xs = x.contiguous().to_vector<float>();
+        auto y = max_pool2d(x, {.kernel = {2, 2}, .stride = {stride, stride}});
+        // The argmax indices, seen through the gradient: r (distinct integers) lands on them.
+        auto r = arange(y.numel()).to(kFloat32).view(y.shape());
+        (y * r).sum().backward();
+        auto gv = x.grad().contiguous().to_vector<float>();
+        std::vector<float> want_g(gv.size(), 0.0f);
+        int64_t Ho = (H - 2) / stride + 1, Wo = (W - 2) / stride + 1;
+        ASSERT_EQ(y.shape(), Shape({2, 3, Ho, Wo}));
+        auto yv = y.to_vector<float>();
+        for (int64_t p = 0; p < 6; ++p)
+          for (int64_t oh = 0; oh < Ho; ++oh)
+            for (int64_t ow = 0; ow < Wo; ++ow) {
+              float best = -std::numeric_limits<float>::infinity();
+              int64_t bi = oh * stride * W + ow * stride;
+              for (int64_t h = oh * stride; h < oh * stride + 2; ++h)
+                for (int64_t w = ow * stride; w < ow * stride + 2; ++w) {
+                  float val = xs[p * H * W + h * W + w];
+                  if (val > best || std::isnan(val)) best = val, bi = h * W + w;
+                }
+              int64_t o = (p * Ho + oh) * Wo + ow;
+              if (std::isnan(best))
+                EXPECT_TRUE(std::isnan(yv[o])) << "W=" << W << " stride=" << stride;
+              else
+                EXPECT_EQ(yv[o], best) << "W=" << W << " stride=" << stride << " at " << o;
+              want_g[p * H * W + bi] += static_cast<float>(o);
+            }
+        EXPECT_EQ(gv, want_g) << "W=" << W << " stride=" << stride << " strided=" << strided;
+      }
+    }
+  }
 }
 
 }  // namespace

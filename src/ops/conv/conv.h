@@ -57,6 +57,19 @@ void avg_pool2d(const Tensor* in, int n, Tensor* out, const Attrs& a);
 void avg_pool2d_grad(const Tensor* in, int n, Tensor* out, const Attrs& a);
 void adaptive_avg_pool2d(const Tensor* in, int n, Tensor* out, const Attrs& a);
 void adaptive_avg_pool2d_grad(const Tensor* in, int n, Tensor* out, const Attrs& a);
+
+// Direct stride-1 float32 kernels (direct_cpu.cpp), used by the three conv kernels above when
+// direct_conv_applies; x may have any strides, gy and w must be contiguous.
+enum class ConvPass { kForward, kInputGrad, kWeightGrad };
+/// Whether the direct kernels take this pass of this call (stride 1, float32, AVX-512, buffers
+/// of bounded size; the input grad also needs padding <= dilation * (kernel - 1)).
+bool direct_conv_applies(const ConvGeom& G, DType dtype, ConvPass pass);
+void direct_conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, const Tensor& out,
+                   const ConvGeom& G);
+void direct_conv2d_input_grad(const Tensor& gy, const Tensor& w, const Tensor& gx, const ConvGeom& G);
+void direct_conv2d_weight_grad(const Tensor& gy, const Tensor& x, const Tensor& gw, const ConvGeom& G);
+/// Tests: false routes every call through im2col + GEMM (the reference path).
+void set_direct_conv_enabled(bool on);
 }  // namespace conv_cpu
 
 }  // namespace nabla::ops

@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "ops/conv/conv.h"
+#include "ops/conv/scratch.h"
 #include "ops/linalg/gemm.h"
 #include "ops/linalg/widen.h"
 
@@ -13,16 +14,6 @@ namespace nabla::ops::conv_cpu {
 namespace {
 
 using cpu::GemmShape;
-
-// Scratch memory from the caching allocator (no system allocation in steady state).
-template <typename T>
-struct Scratch {
-  std::shared_ptr<detail::Storage> s;
-  T* p;
-  explicit Scratch(int64_t n) : s(detail::allocate_storage(std::max<int64_t>(n, 1) * sizeof(T), kCPU)) {
-    p = static_cast<T*>(s->data);
-  }
-};
 
 Tensor contiguous_nograd(const Tensor& t) {
   if (t.is_contiguous()) return t;
@@ -97,6 +88,9 @@ void conv2d_typed(const Tensor& x_in, const Tensor& w_in, const Tensor* bias, co
   ConvGeom G = conv_geom(x_in.shape(), w_in.shape(), a);
   bool pw = is_pointwise(G);
   Tensor w = contiguous_nograd(w_in), x = pw ? contiguous_nograd(x_in) : x_in;
+  if constexpr (std::is_same_v<T, float>) {
+    if (!pw && direct_conv_applies(G, kFloat32, ConvPass::kForward)) return direct_conv2d(x, w, bias, out, G);
+  }
   int64_t Kc = G.Kc(), P = G.HoWo(), Cog = G.Cog(), Cg = G.Cg();
   const T* px = static_cast<const T*>(x.raw_data());
   const T* pw8 = static_cast<const T*>(w.raw_data());
@@ -130,6 +124,10 @@ void input_grad_typed(const Tensor& g_in, const Tensor& w_in, const Tensor& gx, 
   ConvGeom G = conv_geom(gx.shape(), w_in.shape(), a);
   bool pw = is_pointwise(G);
   Tensor go = contiguous_nograd(g_in), w = contiguous_nograd(w_in);
+  if constexpr (std::is_same_v<T, float>) {
+    if (!pw && direct_conv_applies(G, kFloat32, ConvPass::kInputGrad))
+      return direct_conv2d_input_grad(go, w, gx, G);
+  }
   int64_t Kc = G.Kc(), P = G.HoWo(), Cog = G.Cog(), Cg = G.Cg(), HW = G.H * G.W;
   const T* pg = static_cast<const T*>(go.raw_data());
   const T* pw8 = static_cast<const T*>(w.raw_data());
@@ -163,6 +161,10 @@ void weight_grad_typed(const Tensor& g_in, const Tensor& x_in, const Tensor& gw,
   ConvGeom G = conv_geom(x_in.shape(), gw.shape(), a);
   bool pw = is_pointwise(G);
   Tensor go = contiguous_nograd(g_in), x = pw ? contiguous_nograd(x_in) : x_in;
+  if constexpr (std::is_same_v<T, float>) {
+    if (!pw && G.N > 0 && direct_conv_applies(G, kFloat32, ConvPass::kWeightGrad))
+      return direct_conv2d_weight_grad(go, x, gw, G);
+  }
   int64_t Kc = G.Kc(), P = G.HoWo(), Cog = G.Cog(), Cg = G.Cg();
   const T* pg = static_cast<const T*>(go.raw_data());
   const T* px = static_cast<const T*>(x.raw_data());

@@ -1,6 +1,8 @@
 // CPU pooling kernels: plain window loops, parallel over (n, c) planes. Each plane is computed by
 // one thread in a fixed order, so results do not depend on the thread count. Inputs may have any
 // strides; outputs are fresh and contiguous. float16/bfloat16 accumulate in float.
+#include <immintrin.h>
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -61,6 +63,126 @@ void visit_float(DType d, const F& f) {
   });
 }
 
+bool have_avx512() {
+  static const bool ok = __builtin_cpu_supports("avx512f");
+  return ok;
+}
+
+// 2x2 stride 2 over float rows with unit stride: 16 windows per step, even/odd columns split by
+// permutes, the same "later value wins if greater or NaN" rule as the scalar loops.
+__attribute__((target("avx512f"))) void max_pool_2x2_avx512(const float* xp, int64_t s2, const PoolGeom& G,
+                                                            float* pv, int64_t* pi) {
+  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+  const __m512i lane2 = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  for (int64_t oh = 0; oh < G.Ho; ++oh) {
+    const float* r0 = xp + 2 * oh * s2;
+    const float* r1 = r0 + s2;
+    for (int64_t ow = 0; ow < G.Wo; ow += 16) {
+      int64_t n = std::min<int64_t>(16, G.Wo - ow);
+      __mmask16 lo = static_cast<__mmask16>((1u << std::min<int64_t>(16, 2 * n)) - 1);
+      __mmask16 hi = static_cast<__mmask16>((1u << std::max<int64_t>(0, 2 * n - 16)) - 1);
+      __mmask16 out = static_cast<__mmask16>((1u << n) - 1);
+      __m512 a0 = _mm512_maskz_loadu_ps(lo, r0 + 2 * ow), a1 = _mm512_maskz_loadu_ps(hi, r0 + 2 * ow + 16);
+      __m512 b0 = _mm512_maskz_loadu_ps(lo, r1 + 2 * ow), b1 = _mm512_maskz_loadu_ps(hi, r1 + 2 * ow + 16);
+      __m512 v[4] = {_mm512_permutex2var_ps(a0, even, a1), _mm512_permutex2var_ps(a0, odd, a1),
+                     _mm512_permutex2var_ps(b0, even, b1), _mm512_permutex2var_ps(b0, odd, b1)};
+      __m512 best = v[0];
+      __m512i k = _mm512_setzero_si512();
+      for (int t = 1; t < 4; ++t) {
+        __mmask16 take =
+            _mm512_cmp_ps_mask(v[t], best, _CMP_GT_OQ) | _mm512_cmp_ps_mask(v[t], v[t], _CMP_UNORD_Q);
+        best = _mm512_mask_mov_ps(best, take, v[t]);
+        k = _mm512_mask_mov_epi32(k, take, _mm512_set1_epi32(t));
+      }
+      _mm512_mask_storeu_ps(pv + oh * G.Wo + ow, out, best);
+      // index = (2 oh + k / 2) * W + 2 (ow + lane) + k % 2
+      __m512i idx = _mm512_add_epi32(_mm512_set1_epi32(static_cast<int>(2 * oh * G.W + 2 * ow)), lane2);
+      idx = _mm512_add_epi32(
+          idx, _mm512_mullo_epi32(_mm512_srli_epi32(k, 1), _mm512_set1_epi32(static_cast<int>(G.W))));
+      idx = _mm512_add_epi32(idx, _mm512_and_si512(k, _mm512_set1_epi32(1)));
+      int64_t* po = pi + oh * G.Wo + ow;
+      _mm512_mask_storeu_epi64(po, static_cast<__mmask8>(out),
+                               _mm512_cvtepi32_epi64(_mm512_castsi512_si256(idx)));
+      _mm512_mask_storeu_epi64(po + 8, static_cast<__mmask8>(out >> 8),
+                               _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(idx, 1)));
+    }
+  }
+}
+
+// Gradient of the 2x2 stride-2 pool: the windows tile the input, so each window writes its four
+// cells (the gradient at the argmax, zeros elsewhere) in one pass, without a separate zero fill.
+// g and idx are contiguous [Ho, Wo] planes.
+__attribute__((target("avx512f"))) void max_pool_2x2_grad_avx512(const float* g, const int64_t* idx,
+                                                                 const PoolGeom& G, float* gx) {
+  const __m512i lo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+  const __m512i hi = _mm512_add_epi32(lo, _mm512_set1_epi32(8));
+  const __m512i lane2 = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  const __m512i one = _mm512_set1_epi32(1), w = _mm512_set1_epi32(static_cast<int>(G.W));
+  const __m512i w1 = _mm512_add_epi32(w, one);
+  for (int64_t oh = 0; oh < G.Ho; ++oh) {
+    float* r0 = gx + 2 * oh * G.W;
+    float* r1 = r0 + G.W;
+    for (int64_t ow = 0; ow < G.Wo; ow += 16) {
+      int64_t n = std::min<int64_t>(16, G.Wo - ow);
+      __mmask16 in = static_cast<__mmask16>((1u << n) - 1);
+      __mmask16 st_lo = static_cast<__mmask16>((1u << std::min<int64_t>(16, 2 * n)) - 1);
+      __mmask16 st_hi = static_cast<__mmask16>((1u << std::max<int64_t>(0, 2 * n - 16)) - 1);
+      const int64_t* ip = idx + oh * G.Wo + ow;
+      __m512 v = _mm512_maskz_loadu_ps(in, g + oh * G.Wo + ow);
+      __m256i i0 = _mm512_cvtepi64_epi32(_mm512_maskz_loadu_epi64(static_cast<__mmask8>(in), ip));
+      __m256i i1 = _mm512_cvtepi64_epi32(_mm512_maskz_loadu_epi64(static_cast<__mmask8>(in >> 8), ip + 8));
+      __m512i k = _mm512_inserti64x4(_mm512_castsi256_si512(i0), i1, 1);
+      // k = index within the window: 0, 1 (top row), W, W + 1 (bottom row)
+      k = _mm512_sub_epi32(
+          k, _mm512_add_epi32(_mm512_set1_epi32(static_cast<int>(2 * oh * G.W + 2 * ow)), lane2));
+      __m512 e0 = _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(k, _mm512_setzero_si512()), v);
+      __m512 e1 = _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(k, one), v);
+      __m512 e2 = _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(k, w), v);
+      __m512 e3 = _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(k, w1), v);
+      _mm512_mask_storeu_ps(r0 + 2 * ow, st_lo, _mm512_permutex2var_ps(e0, lo, e1));
+      _mm512_mask_storeu_ps(r0 + 2 * ow + 16, st_hi, _mm512_permutex2var_ps(e0, hi, e1));
+      _mm512_mask_storeu_ps(r1 + 2 * ow, st_lo, _mm512_permutex2var_ps(e2, lo, e3));
+      _mm512_mask_storeu_ps(r1 + 2 * ow + 16, st_hi, _mm512_permutex2var_ps(e2, hi, e3));
+    }
+    if (G.W % 2) r0[G.W - 1] = r1[G.W - 1] = 0.0f;  // the column no window covers
+  }
+  std::fill(gx + 2 * G.Ho * G.W, gx + G.H * G.W, 0.0f);  // and the row
+}
+
+// The common 2x2 window without padding (always inside the input): the same scan order and
+// NaN rule as the general loop, without its clipping.
+// Branch-free: on random data the general loop's branches mispredict about once per window.
+template <typename T>
+void max_pool_2x2(const Planes<T>& x, const T* xp, const PoolGeom& G, T* pv, int64_t* pi) {
+  using A = cpu::compute_t<T>;
+  if constexpr (std::is_same_v<T, float>) {
+    if (x.s3 == 1 && G.sh == 2 && G.sw == 2 && G.H * G.W < (int64_t{1} << 30) && have_avx512()) {
+      max_pool_2x2_avx512(xp, x.s2, G, pv, pi);
+      return;
+    }
+  }
+  for (int64_t oh = 0; oh < G.Ho; ++oh) {
+    int64_t h = oh * G.sh;
+    const T* r0 = xp + h * x.s2;
+    const T* r1 = r0 + x.s2;
+    for (int64_t ow = 0; ow < G.Wo; ++ow, ++pv, ++pi) {
+      int64_t w = ow * G.sw;
+      A v[4] = {static_cast<A>(r0[w * x.s3]), static_cast<A>(r0[(w + 1) * x.s3]),
+                static_cast<A>(r1[w * x.s3]), static_cast<A>(r1[(w + 1) * x.s3])};
+      A best = v[0];
+      int k = 0;
+      for (int t = 1; t < 4; ++t) {
+        bool take = (v[t] > best) | (v[t] != v[t]);
+        best = take ? v[t] : best;
+        k = take ? t : k;
+      }
+      *pv = T(best);
+      *pi = (h + (k >> 1)) * G.W + w + (k & 1);
+    }
+  }
+}
+
 }  // namespace
 
 void max_pool2d(const Tensor* in, int, Tensor* out, const Attrs& a) {
@@ -74,6 +196,10 @@ void max_pool2d(const Tensor* in, int, Tensor* out, const Attrs& a) {
     for_planes(G.planes, G.Ho * G.Wo * G.kh * G.kw, [&](int64_t p) {
       const T* xp = x.plane(p);
       int64_t o = p * G.Ho * G.Wo;
+      if (G.kh == 2 && G.kw == 2 && G.ph == 0 && G.pw == 0) {
+        max_pool_2x2(x, xp, G, pv + o, pi + o);
+        return;
+      }
       for (int64_t oh = 0; oh < G.Ho; ++oh)
         for (int64_t ow = 0; ow < G.Wo; ++ow, ++o) {
           Window win(G, oh, ow);
@@ -102,8 +228,14 @@ void max_pool2d_grad(const Tensor* in, int, Tensor* out, const Attrs& a) {
     using A = cpu::compute_t<T>;
     Planes<T> g(in[0]);
     T* px = static_cast<T*>(out[0].raw_data());
+    bool fast = std::is_same_v<T, float> && G.kh == 2 && G.kw == 2 && G.sh == 2 && G.sw == 2 && G.ph == 0 &&
+                G.pw == 0 && g.s3 == 1 && g.s2 == G.Wo && idx.s3 == 1 && idx.s2 == G.Wo &&
+                G.H * G.W < (int64_t{1} << 30) && have_avx512();
     for_planes(G.planes, G.H * G.W + G.Ho * G.Wo, [&](int64_t p) {
       T* gx = px + p * G.H * G.W;
+      if constexpr (std::is_same_v<T, float>) {
+        if (fast) return max_pool_2x2_grad_avx512(g.plane(p), idx.plane(p), G, gx);
+      }
       std::fill(gx, gx + G.H * G.W, T(0));
       const T* gp = g.plane(p);
       const int64_t* ip = idx.plane(p);
