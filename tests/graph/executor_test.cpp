@@ -87,9 +87,12 @@ TEST(Executor, NoAllocationPerStep) {
   for (int k = 0; k < 5; ++k) g({x});
   auto after = memory_stats();
   EXPECT_EQ(after.system_allocs, before.system_allocs);
-  // Per run: the returned output (copied out of the arena) and each convolution's im2col scratch
-  // (kernel-internal, served from the allocator's cache). No intermediate value is allocated.
-  EXPECT_EQ(after.requests - before.requests, 5u * (1 + 2));
+  // Per run: the returned output (copied out of the arena) and each convolution's kernel-internal
+  // scratch (im2col or the direct kernels' padded copies, at most 3 per conv, served from the
+  // allocator's cache). No intermediate value is allocated: eager makes one request per op result.
+  const uint64_t graph_requests = after.requests - before.requests;
+  EXPECT_EQ(graph_requests % 5, 0u);
+  EXPECT_LE(graph_requests / 5, 1u + 2 * 3);
   auto e0 = memory_stats();
   {
     NoGradGuard ng;
@@ -97,6 +100,7 @@ TEST(Executor, NoAllocationPerStep) {
   }
   auto e1 = memory_stats();
   EXPECT_GE(e1.requests - e0.requests, 5u * 10);  // eager: one request per op result
+  EXPECT_GE(e1.requests - e0.requests, graph_requests + 5u * 8);
   EXPECT_GT(g.arena_bytes(), 0);
   EXPECT_LT(g.arena_bytes(), g.unplanned_bytes());
 }
