@@ -3,6 +3,7 @@
 #   make test        same, then the whole test suite
 #   make test-asan   AddressSanitizer + UBSan build (build-asan/), unit tests only
 #   make bench       benchmarks against libtorch (installs libtorch-dev; build-bench/)
+#   make fuzz        libFuzzer targets for the file readers (clang-14, build-fuzz/), FUZZ_SECONDS each
 #   make fixtures    regenerate tests/fixtures/ops/ from PyTorch (installs python3-torch)
 #   make install PREFIX=/opt/nabla
 # Every Debian package the build or the tests need is installed here (never by hand).
@@ -13,6 +14,8 @@ SHELL := /bin/bash
 BUILD ?= build
 BUILD_ASAN ?= build-asan
 BUILD_BENCH ?= build-bench
+BUILD_FUZZ ?= build-fuzz
+FUZZ_SECONDS ?= 60
 PREFIX ?= /usr/local
 GENERATOR ?= Ninja
 CTEST_JOBS ?= 2
@@ -28,6 +31,8 @@ DEPS := make build-essential g++ cmake ninja-build pkg-config libopenblas-openmp
 # that libtorch's BLAS dependency is met by OpenBLAS, not by the reference libblas3.
 BENCH_DEPS := libtorch-dev libopenblas0-openmp libbenchmark-dev
 FIXTURE_DEPS := python3 python3-torch python3-numpy
+# libFuzzer needs clang and its runtime; clang's -fopenmp needs libomp.
+FUZZ_DEPS := clang-14 libclang-rt-14-dev libomp-14-dev
 # TensorBoard is not packaged by Debian: the readback test (CTest tensorboard.readback) reads nabla's
 # event files with the real one, installed from PyPI into this venv (pip outside a venv is refused
 # by PEP 668 on Debian 12). If pip cannot install it (no network), that one test is skipped.
@@ -47,7 +52,7 @@ define apt_install
 	fi
 endef
 
-.PHONY: all deps build demo test test-asan bench bench-build fixtures install clean tensorboard-venv
+.PHONY: all deps build demo test test-asan bench bench-build fuzz fixtures install clean tensorboard-venv
 
 all: build
 
@@ -98,6 +103,15 @@ bench-build: deps
 bench: bench-build
 	bench/run_all.sh $(BUILD_BENCH)
 
+# src/io and the targets are instrumented (ASan + UBSan + coverage, -O1); the rest of the library
+# is built at -O0 without debug info, only to link (it is what makes the build fast enough for CI).
+fuzz: deps
+	$(call apt_install,$(FUZZ_DEPS))
+	cmake -S . -B $(BUILD_FUZZ) -G $(GENERATOR) -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-O0 \
+	  -DCMAKE_CXX_COMPILER=clang++-14 -DNABLA_BUILD_FUZZ=ON -DNABLA_BUILD_TESTS=OFF
+	cmake --build $(BUILD_FUZZ) --target fuzz_safetensors fuzz_checkpoint fuzz_npy fuzz_make_corpus
+	fuzz/run.sh $(BUILD_FUZZ) $(FUZZ_SECONDS)
+
 fixtures:
 	$(call apt_install,$(FIXTURE_DEPS))
 	/usr/bin/python3 tests/fixtures/gen.py
@@ -106,4 +120,4 @@ install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)
 
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_BENCH)
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_BENCH) $(BUILD_FUZZ)

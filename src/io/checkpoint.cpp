@@ -202,6 +202,8 @@ Generator::State rng_state(const Reader& r) {
   return st;
 }
 
+void apply_checkpoint(const Reader& r, TrainingState& s);
+
 }  // namespace
 
 void save_checkpoint(const std::string& path, const TrainingState& s) {
@@ -223,7 +225,16 @@ void save_checkpoint(const std::string& path, const TrainingState& s) {
 }
 
 void load_checkpoint(const std::string& path, TrainingState& s) {
-  Reader r(path, io::load_safetensors(path));
+  apply_checkpoint(Reader(path, io::load_safetensors(path)), s);
+}
+
+void load_checkpoint_bytes(const void* data, size_t size, TrainingState& s, const std::string& what) {
+  apply_checkpoint(Reader(what, io::parse_safetensors(data, size, what)), s);
+}
+
+namespace {
+
+void apply_checkpoint(const Reader& r, TrainingState& s) {
   auto fmt = r.file().metadata.find(kFormatKey);
   if (fmt == r.file().metadata.end())
     r.fail("is a safetensors file but not a nabla checkpoint (no \"nabla.checkpoint\" metadata)");
@@ -274,4 +285,5 @@ void load_checkpoint(const std::string& path, TrainingState& s) {
   s.user = std::move(user);
 }
 
+}  // namespace
 }  // namespace nabla

@@ -40,7 +40,15 @@ struct Guard {
   std::string what;
   std::vector<std::set<std::string>> objects;
   std::vector<bool> is_object;
+  std::vector<size_t> array_length;  // per open container (used for arrays)
   size_t top_level_keys = 0;
+
+  // Arrays are shapes or offsets: a long one is refused while parsing, before the JSON tree
+  // holds millions of values for a header that is only megabytes long.
+  void count_array_element() {
+    if (!is_object.empty() && !is_object.back() && ++array_length.back() > kMaxRank)
+      bad(what, "an array in the JSON header has more than " + std::to_string(kMaxRank) + " elements");
+  }
 
   bool operator()(int /*depth*/, json::parse_event_t event, json& parsed) {
     switch (event) {
@@ -48,13 +56,16 @@ struct Guard {
       case json::parse_event_t::array_start:
         if (is_object.size() >= 3)
           bad(what, "the JSON header nests deeper than the format allows (max 3 levels)");
+        count_array_element();
         is_object.push_back(event == json::parse_event_t::object_start);
+        array_length.push_back(0);
         if (is_object.back()) objects.emplace_back();
         break;
       case json::parse_event_t::object_end:
       case json::parse_event_t::array_end:
         if (is_object.back()) objects.pop_back();
         is_object.pop_back();
+        array_length.pop_back();
         break;
       case json::parse_event_t::key: {
         const auto& k = parsed.get_ref<const std::string&>();
@@ -64,6 +75,7 @@ struct Guard {
         break;
       }
       case json::parse_event_t::value:
+        count_array_element();
         break;
     }
     return true;
@@ -165,7 +177,7 @@ SafetensorsHeader parse_safetensors_header(const char* text, size_t size, uint64
   if (const void* nul = std::memchr(text, 0, size))
     bad(what, "the header is not valid JSON: a NUL byte at header offset " +
                   std::to_string(static_cast<const char*>(nul) - text));
-  Guard guard{what, {}, {}, 0};
+  Guard guard{what, {}, {}, {}, 0};
   json root;
   try {
     root = json::parse(text, text + size, std::ref(guard), /*allow_exceptions=*/true);

@@ -8,12 +8,15 @@
 #include <memory>
 
 #include "data/temp_dir.h"
+#include "nabla/io/atomic_file.h"
 #include "nabla/nabla.h"
 #include "nabla/nn.h"
 #include "nabla/optim.h"
 
 namespace nabla {
 namespace {
+
+io::SafetensorsFile load_safetensors_file(const std::string& p) { return io::load_safetensors(p); }
 
 using data_test::expect_error;
 using data_test::TempDir;
@@ -171,6 +174,45 @@ TEST(Checkpoint, AFailedLoadChangesNothing) {
   save_checkpoint(dir / "nosched.safetensors", {.model = &*target.model, .optimizer = target.opt.get()});
   expect_error([&] { load_checkpoint(dir / "nosched.safetensors", st); }, {"has no scheduler state"});
   unchanged();
+}
+
+// Each checkpoint-level malformation, on top of the safetensors checks the file passes through.
+TEST(CheckpointBad, MalformedEntriesGiveClearErrors) {
+  TempDir dir;
+  Trainer a(1);
+  a.train(0, 1);
+  save_checkpoint(dir / "good.safetensors", a.state(1));
+  const auto good = load_safetensors_file(dir / "good.safetensors");
+  auto with = [&](const std::string& key, const Tensor& value) {
+    auto f = good;
+    if (value.defined()) {
+      f.tensors.insert_or_assign(key, value);
+    } else {
+      f.tensors.erase(key);
+    }
+    save(f.tensors, dir / "bad.safetensors", f.metadata);
+    return dir / "bad.safetensors";
+  };
+  Trainer b(2);
+  TrainingState st = b.state();
+  auto fails = [&](const std::string& path, std::initializer_list<std::string> parts) {
+    expect_error([&] { load_checkpoint(path, st); }, parts);
+  };
+  fails(with("rng/s", zeros({4}, kFloat32)),
+        {"bad.safetensors", "\"rng/s\" has dtype float32, expected int64"});
+  fails(with("rng/s", zeros({3}, kInt64)), {"\"rng/s\" has shape [3], expected 4 elements"});
+  fails(with("rng/s", zeros({4}, kInt64)), {"all zeros"});
+  fails(with("rng/s", Tensor()), {"missing the tensor \"rng/s\""});
+  fails(with("progress/step", zeros({2}, kInt64)), {"\"progress/step\" has shape [2], expected a scalar"});
+  fails(with("optimizer/state/x/exp_avg", zeros({2})),
+        {"malformed optimizer entry \"optimizer/state/x/exp_avg\""});
+  fails(with("optimizer/group/3/params", zeros({1}, kInt64)), {"group numbers are not 0, 1, ... (found 3)"});
+  fails(with("optimizer/state/0/exp_avg", zeros({7})), {"does not fit the optimizer", "exp_avg"});
+  fails(with("scheduler/base_lrs", zeros({2}, kFloat64)), {"\"scheduler/base_lrs\" has shape [2]"});
+  // Truncated: a safetensors-level error naming the file.
+  std::string bytes = io::read_file(dir / "good.safetensors");
+  io::write_file_atomic(dir / "cut.safetensors", bytes.substr(0, bytes.size() / 2));
+  fails(dir / "cut.safetensors", {"cut.safetensors", "truncated"});
 }
 
 }  // namespace

@@ -222,6 +222,11 @@ TEST(SafetensorsBad, HugeDeclaredSizes) {
   expect_error(
       [] { parse(file_of(R"({"a":{"dtype":"U8","shape":[1,1,1,1,1,1,1,1,1],"data_offsets":[0,1]}})", "x")); },
       {"9 dimensions; nabla supports 8"});
+  std::string ones = "1";
+  for (int i = 0; i < 100; ++i) ones += ",1";  // refused while parsing, before the JSON tree grows
+  expect_error(
+      [&] { parse(file_of(R"({"a":{"dtype":"U8","shape":[)" + ones + R"(],"data_offsets":[0,1]}})", "x")); },
+      {"an array in the JSON header has more than 64 elements"});
 }
 
 TEST(SafetensorsBad, OffsetsOutOfRangeOverlappingOrWithGaps) {

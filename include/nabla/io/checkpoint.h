@@ -46,5 +46,8 @@ void save_checkpoint(const std::string& path, const TrainingState& state);
 /// state.user. Throws nabla::Error (naming the file and the part) if the file is malformed, lacks a
 /// part `state` asks for, or does not fit the objects; then nothing has been changed.
 void load_checkpoint(const std::string& path, TrainingState& state);
+/// load_checkpoint from a file already in memory (`what` names it in error messages).
+void load_checkpoint_bytes(const void* data, size_t size, TrainingState& state,
+                           const std::string& what = "<memory>");
 
 }  // namespace nabla

@@ -1,0 +1,20 @@
+// Subcommands of the `nabla` tool: each takes its arguments (after the command name) and an
+// output stream, returns the exit status, and throws nabla::Error for bad input.
+#pragma once
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace nabla::cli {
+
+struct Command {
+  std::string name;
+  std::string usage;
+  std::string help;
+  int (*run)(const std::vector<std::string>& args, std::ostream& out);
+};
+
+/// `nabla info FILE.safetensors [--json]`.
+int info(const std::vector<std::string>& args, std::ostream& out);
+
+}  // namespace nabla::cli
