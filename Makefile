@@ -2,7 +2,8 @@
 #   make demo        install what is missing, Release build, run the examples (runs/ for TensorBoard)
 #   make test        same, then the whole test suite
 #   make test-asan   AddressSanitizer + UBSan build (build-asan/), unit tests only
-#   make bench       benchmarks against libtorch (installs libtorch-dev; build-bench/)
+#   make bench       benchmarks against libtorch and PyTorch, ratio tables (installs libtorch-dev,
+#                    python3-torch; build-bench/; bench/run_all.sh)
 #   make fuzz        libFuzzer targets for the file readers (clang-14, build-fuzz/), FUZZ_SECONDS each
 #   make fixtures    regenerate tests/fixtures/ops/ from PyTorch (installs python3-torch)
 #   make install PREFIX=/opt/nabla
@@ -27,9 +28,9 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEPS := make build-essential g++ cmake ninja-build pkg-config libopenblas-openmp-dev libopenblas0-openmp \
         libsleef-dev libfmt-dev zlib1g-dev libpng-dev nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev python3 \
         dataset-fashion-mnist protobuf-compiler libprotobuf-dev libcairo2-dev python3-venv
-# libtorch only for bench/ (it is large and slow to compile against). libopenblas0-openmp is named so
+# libtorch and PyTorch only for bench/ (large; libtorch is slow to compile against). libopenblas0-openmp is named so
 # that libtorch's BLAS dependency is met by OpenBLAS, not by the reference libblas3.
-BENCH_DEPS := libtorch-dev libopenblas0-openmp libbenchmark-dev
+BENCH_DEPS := libtorch-dev libopenblas0-openmp libbenchmark-dev python3-torch python3-numpy dataset-fashion-mnist
 FIXTURE_DEPS := python3 python3-torch python3-numpy
 # libFuzzer needs clang and its runtime; clang's -fopenmp needs libomp.
 FUZZ_DEPS := clang-14 libclang-rt-14-dev libomp-14-dev

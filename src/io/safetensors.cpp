@@ -172,7 +172,10 @@ void write_safetensors(const nn::OrderedDict<Tensor>& tensors, const Metadata& m
     header += "\"__metadata__\":{";
     bool first = true;
     for (const auto& [k, v] : metadata) {
-      header += (first ? "" : ",") + json_string(k, what) + ":" + json_string(v, what);
+      if (!first) header += ',';
+      header += json_string(k, what);
+      header += ':';
+      header += json_string(v, what);
       first = false;
     }
     header += "}";
@@ -182,7 +185,10 @@ void write_safetensors(const nn::OrderedDict<Tensor>& tensors, const Metadata& m
     if (header.size() > 1) header += ",";
     header += json_string(*it.name, what) + ":{\"dtype\":\"" + safetensors_dtype_name(it.data.dtype()) +
               "\",\"shape\":[";
-    for (int d = 0; d < it.data.dim(); ++d) header += (d ? "," : "") + std::to_string(it.data.size(d));
+    for (int d = 0; d < it.data.dim(); ++d) {
+      if (d) header += ',';
+      header += std::to_string(it.data.size(d));
+    }
     uint64_t end = offset + it.data.nbytes();
     header += "],\"data_offsets\":[" + std::to_string(offset) + "," + std::to_string(end) + "]}";
     offset = end;

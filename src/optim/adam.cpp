@@ -16,13 +16,16 @@ struct AdamScalars {
   double beta1, beta2, weight_decay, eps;
   double step_size;  // lr / bias_correction1
   double bias_correction2_sqrt;
+  // PyTorch divides by bias_correction2_sqrt; multiplying by its reciprocal (rounded once, in
+  // double) differs by at most an ulp and takes one of the two divides per element off the
+  // divider, which sqrt and the divides share (the step is bound by it when its data is in L2).
   double decay;  // AdamW: 1 - lr * weight_decay
 };
 
 /// The scalars of one step, rounded to T as PyTorch rounds a Python number for a float tensor op.
 template <typename T>
 struct AdamConsts {
-  T b1, omb1, b2, omb2, wd, eps, neg_step, bc2, decay;
+  T b1, omb1, b2, omb2, wd, eps, neg_step, inv_bc2, decay;
 };
 
 // A plain function with __restrict parameters (lambda captures lose them), so the loop vectorises.
@@ -41,7 +44,7 @@ void adam_range(T* __restrict p, const T* __restrict g, T* __restrict m, T* __re
       vi = std::max(vmax[i], vi);
       vmax[i] = vi;
     }
-    T denom = std::sqrt(vi) / c.bc2 + c.eps;
+    T denom = std::sqrt(vi) * c.inv_bc2 + c.eps;
     p[i] = pi + c.neg_step * (mi / denom);
   }
 }
@@ -49,7 +52,7 @@ void adam_range(T* __restrict p, const T* __restrict g, T* __restrict m, T* __re
 template <typename T, Decay kDecay, bool kAmsgrad>
 void adam_kernel(T* p, const T* g, T* m, T* v, T* vmax, int64_t n, const AdamScalars& s) {
   const AdamConsts<T> c{T(s.beta1),        T(1 - s.beta1), T(s.beta2),      T(1 - s.beta2),
-                        T(s.weight_decay), T(s.eps),       T(-s.step_size), T(s.bias_correction2_sqrt),
+                        T(s.weight_decay), T(s.eps),       T(-s.step_size), T(1 / s.bias_correction2_sqrt),
                         T(s.decay)};
   detail::for_each_chunk(n, [&](int64_t begin, int64_t end) {
     adam_range<T, kDecay, kAmsgrad>(p, g, m, v, vmax, begin, end, c);

@@ -233,7 +233,7 @@ TEST(SafetensorsBad, OffsetsOutOfRangeOverlappingOrWithGaps) {
   // Ten tensors sharing one range (the "Proposal 4" attack): overlap.
   std::string h = "{";
   for (int i = 0; i < 10; ++i)
-    h += (i ? "," : "") + std::string("\"t") + std::to_string(i) +
+    h += std::string(i ? "," : "") + "\"t" + std::to_string(i) +
          R"(":{"dtype":"F32","shape":[4],"data_offsets":[0,16]})";
   h += "}";
   expect_error([&] { parse(file_of(h, zeros_bytes(16))); },

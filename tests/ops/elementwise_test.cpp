@@ -254,5 +254,30 @@ TEST(ElementwiseDeterminism, LayoutIndependentTranscendentals) {
   }
 }
 
+// where's vectorised runs (both values per element, or one a broadcast scalar, and the in-place
+// masked_fill_ whose output is its own third operand) against a per-element reference, on lengths
+// that leave SIMD tails and for float32 and float64.
+TEST(ElementwiseWhere, ContiguousAndScalarRunsMatchElementwiseReference) {
+  Generator g(3);
+  for (DType dt : {kFloat32, kFloat64})
+    for (int64_t n : {1, 15, 37, 1000}) {
+      Tensor x = randn({n}, dt, &g), y = randn({n}, dt, &g), c = randn({n}, kFloat32, &g) > 0;
+      auto xs = x.to(kFloat64).to_vector<double>(), ys = y.to(kFloat64).to_vector<double>();
+      auto cs = c.to(kInt64).to_vector<int64_t>();
+      auto both = where(c, x, y).to(kFloat64).to_vector<double>();
+      auto right0 = where(c, x, scalar_tensor(0.0)).to(kFloat64).to_vector<double>();
+      auto left7 = where(c, scalar_tensor(7.0), y).to(kFloat64).to_vector<double>();
+      Tensor filled = x.clone();
+      filled.masked_fill_(c, -2.0);
+      auto fill = filled.to(kFloat64).to_vector<double>();
+      for (int64_t i = 0; i < n; ++i) {
+        EXPECT_EQ(both[i], cs[i] ? xs[i] : ys[i]) << i;
+        EXPECT_EQ(right0[i], cs[i] ? xs[i] : 0.0) << i;
+        EXPECT_EQ(left7[i], cs[i] ? 7.0 : ys[i]) << i;
+        EXPECT_EQ(fill[i], cs[i] ? -2.0 : xs[i]) << i;
+      }
+    }
+}
+
 }  // namespace
 }  // namespace nabla

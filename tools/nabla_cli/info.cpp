@@ -19,7 +19,10 @@ uint64_t elements(const io::SafetensorsEntry& e) {
 
 std::string shape_str(const std::vector<uint64_t>& s) {
   std::string out = "[";
-  for (size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (i) out += ", ";
+    out += std::to_string(s[i]);
+  }
   return out + "]";
 }
 
