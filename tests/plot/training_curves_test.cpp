@@ -42,8 +42,11 @@ TEST(PlotTrainingCurves, PngHasTwoPanelsWithBothCurves) {
     double right = img.mean_y(31, 119, 180, 12, x1 - 40, y0, x1, y1);
     ASSERT_GE(left, 0);
     ASSERT_GE(right, 0);
-    if (panel == 0) EXPECT_LT(left, right);  // loss: starts high on screen (small y)
-    if (panel == 1) EXPECT_GT(left, right);  // accuracy: starts low on screen
+    if (panel == 0) {
+      EXPECT_LT(left, right);  // loss: starts high on screen (small y)
+    } else {
+      EXPECT_GT(left, right);  // accuracy: starts low on screen
+    }
     // Title and tick labels: dark text pixels above the plot area and left of it.
     EXPECT_GT(img.count(38, 38, 38, 40, panel * 520 + 150, 0, panel * 520 + 370, 32), 20);
     EXPECT_GT(img.count(38, 38, 38, 40, panel * 520 + 20, y0, panel * 520 + 66, y1), 50);

@@ -20,7 +20,7 @@ namespace nabla::plot {
 struct CurvesOptions {
   int panel_width = 520;  ///< pixels per panel
   int height = 400;       ///< pixels
-  std::string title;      ///< drawn above the panels when not empty
+  std::string title = {};  ///< drawn above the panels when not empty
 };
 
 /// Draws the curves of `history` (metric name -> value per epoch) and writes them to `path` as a

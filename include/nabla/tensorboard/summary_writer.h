@@ -45,8 +45,8 @@ struct HParam {
 
 struct SummaryWriterOptions {
   double flush_secs = 120;      ///< period of the background flush; <= 0: only flush()/close() write
-  std::string comment;          ///< appended to the default log_dir name, as PyTorch's comment
-  std::string filename_suffix;  ///< appended to the event file name
+  std::string comment = {};     ///< appended to the default log_dir name, as PyTorch's comment
+  std::string filename_suffix = {};  ///< appended to the event file name
 };
 
 class SummaryWriter {
