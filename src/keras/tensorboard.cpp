@@ -1,6 +1,4 @@
-// keras::callbacks::TensorBoard over nabla::tensorboard::SummaryWriter. Compiled only when the
-// Keras API is part of the tree (the tensorboard and keras work landed separately).
-#if __has_include("nabla/keras/callbacks.h")
+// keras::callbacks::TensorBoard over nabla::tensorboard::SummaryWriter.
 #include "nabla/keras/tensorboard.h"
 
 #include <filesystem>
@@ -59,4 +57,3 @@ void TensorBoard::on_train_end(Logs&) {
 }
 
 }  // namespace nabla::keras::callbacks
-#endif

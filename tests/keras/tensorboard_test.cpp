@@ -1,6 +1,5 @@
 // keras::callbacks::TensorBoard: the event files fit() leaves, read back and compared with the
 // History fit returns (same values, as float32), the learning rate, batch scalars and histograms.
-#if __has_include("nabla/keras.h")
 #include "nabla/keras/tensorboard.h"
 
 #include <gtest/gtest.h>
@@ -86,4 +85,3 @@ TEST(KerasTensorBoard, BadOptionsAreErrors) {
 }
 
 }  // namespace
-#endif
