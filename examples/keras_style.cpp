@@ -43,5 +43,7 @@ int main(int argc, char** argv) {
   auto result = model.evaluate(x_test, y_test, {.verbose = 0});
   std::printf("history: final loss %.4f, final val_accuracy %.4f\n", history.history["loss"].back(),
               history.history["val_accuracy"].back());
+  history.plot("keras_style_curves.png");  // loss and accuracy per epoch, train and validation
+  std::printf("curves: keras_style_curves.png\n");
   std::printf("test loss %.4f\ntest accuracy %.4f\n", result["loss"], result["accuracy"]);
 }

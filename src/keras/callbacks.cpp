@@ -2,6 +2,8 @@
 // TerminateOnNaN, LambdaCallback. Rules follow Keras 3's implementations.
 #include "nabla/keras/callbacks.h"
 
+#include "nabla/plot/training_curves.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -56,6 +58,12 @@ void History::on_train_begin(Logs&) {}
 void History::on_epoch_end(int e, Logs& logs) {
   epoch.push_back(e);
   for (const auto& [k, v] : logs) history[k].push_back(v);
+}
+
+void History::plot(const std::string& path) const {
+  NABLA_CHECK(!history.empty(), "History::plot: no epoch was recorded (call fit first), nothing to draw into ",
+              path);
+  plot::training_curves(history, path);
 }
 
 // ---- EarlyStopping -------------------------------------------------------------------------

@@ -58,6 +58,9 @@ class History : public Callback {
   std::map<std::string, std::vector<double>> history;
   /// The epoch number of each entry.
   std::vector<int> epoch;
+  /// Draws loss and metrics per epoch (val_* dashed beside their training curve) into a PNG at
+  /// `path`, through nabla::plot::training_curves. Throws nabla::Error when nothing was recorded.
+  void plot(const std::string& path) const;
 };
 
 /// "min", "max" or "auto" (max for accuracy/auc/precision/recall-like names, else min).
