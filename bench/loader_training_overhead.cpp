@@ -1,7 +1,8 @@
 // Does the DataLoader keep up with training? One epoch of the seed MLP (batch 32, Adam) fed by
 // DataLoader(FashionMNIST + ToTensor + Normalize, shuffle, 1 worker) against the same epoch fed
 // from batches prebuilt in memory. DESIGN.md's criterion: <= 5% slower. Median of 5 epochs each.
-//   ./build-bench/bench/loader_training_overhead [threads] [num_workers]
+//   ./build-bench/bench/loader_training_overhead [threads] [num_workers] [repeats]
+// (repeats 1 under callgrind: compare the inclusive counts of the two epoch_seconds instances.)
 #include <nabla/data/data_loader.h>
 #include <nabla/data/datasets/fashion_mnist.h>
 #include <nabla/data/transforms.h>
@@ -49,7 +50,10 @@ int main(int argc, char** argv) {
   auto tf = Compose(ToTensor(), Normalize({0.2860}, {0.3530}));
   data::datasets::FashionMNIST ds(data::datasets::FashionMNIST::kDefaultRoot, true);
   int workers = argc > 2 ? std::atoi(argv[2]) : 1;
-  data::DataLoader loader(ds, {.batch_size = 32, .shuffle = true, .num_workers = workers, .seed = 1,
+  data::DataLoader loader(ds, {.batch_size = 32,
+                               .shuffle = true,
+                               .num_workers = workers,
+                               .seed = 1,
                                .transform = batch_transform(tf)});
   std::vector<data::Example> prebuilt;
   for (auto& b : loader) prebuilt.push_back(b);
@@ -57,12 +61,14 @@ int main(int argc, char** argv) {
   Mlp model;
   optim::Adam opt(model.parameters(), {.lr = 0.001});
   std::vector<double> with_loader, from_memory;
-  for (int r = 0; r < 5; ++r) {
+  const int repeats = argc > 3 ? std::atoi(argv[3]) : 5;
+  for (int r = 0; r < repeats; ++r) {
     from_memory.push_back(epoch_seconds(model, opt, prebuilt));
     with_loader.push_back(epoch_seconds(model, opt, loader));
   }
   double a = median(from_memory), b = median(with_loader);
-  std::printf("threads %d  prebuilt batches: %.3f s/epoch (%.0f samples/s)  DataLoader: %.3f s/epoch (%.0f samples/s)"
-              "  loader overhead %+.1f%%\n",
-              get_num_threads(), a, 60000 / a, b, 60000 / b, 100 * (b / a - 1));
+  std::printf(
+      "threads %d  prebuilt batches: %.3f s/epoch (%.0f samples/s)  DataLoader: %.3f s/epoch (%.0f samples/s)"
+      "  loader overhead %+.1f%%\n",
+      get_num_threads(), a, 60000 / a, b, 60000 / b, 100 * (b / a - 1));
 }
