@@ -1,7 +1,10 @@
 // ToTensor and Normalize: the per-pixel conversions. Both write one contiguous output in a single
 // pass (no intermediate tensors), since they run on every batch of a training loop.
 #include <array>
+#include <bit>
 #include <cstdint>
+#include <map>
+#include <utility>
 #include <vector>
 
 #if defined(__AVX512F__) || defined(__AVX2__)
@@ -37,7 +40,7 @@ void lookup(const uint8_t* s, float* o, int64_t n, const float* lut) {
 // uint8 [N, H, W, C] (contiguous) -> float32 [N, C, H, W] through one 256-entry table per channel:
 // the conversion is a table lookup, so any per-value float formula costs nothing per pixel.
 Tensor hwc_u8_to_chw(const Tensor& x, int64_t n, int64_t h, int64_t w, int64_t c,
-                     const std::vector<std::array<float, 256>>& luts) {
+                     const std::vector<const float*>& luts) {
   Tensor src = x.contiguous();
   Tensor out = empty({n, c, h, w}, kFloat32);
   const uint8_t* s = src.data_ptr<uint8_t>();
@@ -47,7 +50,7 @@ Tensor hwc_u8_to_chw(const Tensor& x, int64_t n, int64_t h, int64_t w, int64_t c
     const uint8_t* sb = s + b * hw * c;
     float* ob = o + b * hw * c;
     if (c == 1) {
-      lookup(sb, ob, hw, luts[0].data());
+      lookup(sb, ob, hw, luts[0]);
     } else {
       for (int64_t p = 0; p < hw; ++p)
         for (int64_t ch = 0; ch < c; ++ch) ob[ch * hw + p] = luts[ch][sb[p * c + ch]];
@@ -58,10 +61,36 @@ Tensor hwc_u8_to_chw(const Tensor& x, int64_t n, int64_t h, int64_t w, int64_t c
 
 // v / 255 as a float division (not multiplication by 1/255): torchvision's img.float().div(255),
 // bit for bit.
-std::array<float, 256> scale_lut() {
-  std::array<float, 256> lut;
-  for (int i = 0; i < 256; ++i) lut[i] = static_cast<float>(i) / 255.0f;
+const std::array<float, 256>& scale_lut() {
+  static const std::array<float, 256> lut = [] {
+    std::array<float, 256> t;
+    for (int i = 0; i < 256; ++i) t[i] = static_cast<float>(i) / 255.0f;
+    return t;
+  }();
   return lut;
+}
+
+// The tables of ToTensor + Normalize for channels 0..c-1: (v / 255 - m) / sd in float32, which is
+// what the two passes compute (torchvision's sub_ and div_ with mean and std cast to float). Kept
+// per thread and (m, sd), since a loader asks for the same ones every batch and 512 divisions per
+// channel would be a noticeable part of the pass. The pointers stay valid until the next call.
+std::vector<const float*> normalized_luts(const std::vector<double>& mean, const std::vector<double>& std,
+                                          int64_t c) {
+  // Keyed by bit patterns (NaN-safe); map nodes never move.
+  thread_local std::map<std::pair<uint32_t, uint32_t>, std::array<float, 256>> cache;
+  if (cache.size() + c > 64) cache.clear();
+  std::vector<const float*> luts(c);
+  for (int64_t ch = 0; ch < c; ++ch) {
+    size_t k = mean.size() == 1 ? 0 : size_t(ch);
+    float m = static_cast<float>(mean[k]), sd = static_cast<float>(std[k]);
+    auto [it, fresh] = cache.try_emplace({std::bit_cast<uint32_t>(m), std::bit_cast<uint32_t>(sd)});
+    if (fresh) {
+      it->second = scale_lut();
+      for (float& v : it->second) v = (v - m) / sd;
+    }
+    luts[ch] = it->second.data();
+  }
+  return luts;
 }
 
 // Shape checks shared by ToTensor and the fused ToTensor + Normalize; {n, h, w, c}.
@@ -87,7 +116,7 @@ Tensor convert(const Tensor& x, bool batched) {
   int lead = batched ? 1 : 0;
   auto [n, h, w, c] = image_dims(x, batched);
   if (x.dtype() == kUInt8) {
-    Tensor out = hwc_u8_to_chw(x, n, h, w, c, std::vector<std::array<float, 256>>(c, scale_lut()));
+    Tensor out = hwc_u8_to_chw(x, n, h, w, c, std::vector<const float*>(c, scale_lut().data()));
     return batched ? out : out.squeeze(0);
   }
   // Other dtypes: layout change only, like torchvision (which scales only ByteTensors).
@@ -104,14 +133,7 @@ Tensor to_tensor_normalize(const Tensor& x, bool batched, const std::vector<doub
                            const std::vector<double>& std) {
   auto [n, h, w, c] = image_dims(x, batched);
   check_normalize_args(mean, std, c, batched ? Shape{n, c, h, w} : Shape{c, h, w});
-  // The table holds what the two passes compute: (v / 255 - mean) / std in float32, as
-  // torchvision's sub_ and div_ with mean and std cast to float.
-  std::vector<std::array<float, 256>> luts(c, scale_lut());
-  for (int64_t ch = 0; ch < c; ++ch) {
-    size_t k = mean.size() == 1 ? 0 : size_t(ch);
-    float m = static_cast<float>(mean[k]), sd = static_cast<float>(std[k]);
-    for (float& v : luts[ch]) v = (v - m) / sd;
-  }
+  std::vector<const float*> luts = normalized_luts(mean, std, c);
   Tensor out = hwc_u8_to_chw(x, n, h, w, c, luts);
   return batched ? out : out.squeeze(0);
 }
