@@ -111,6 +111,6 @@ int main(int argc, char** argv) {
       "(%+.1f%%)\n"
       "  batches alone (inline, no training): %.1f ms CPU/epoch = %.1f%% of the prebuilt epoch's "
       "training-thread CPU;  load average %.2f\n",
-      get_num_threads(), workers, a, 60000 / a, b, 60000 / b, 100 * (b / a - 1), at, bt, 100 * (bt / at - 1),
+      get_num_threads(), workers, a, b, 60000 / a, 60000 / b, 100 * (b / a - 1), at, bt, 100 * (bt / at - 1),
       ap, bp, 100 * (bp / ap - 1), 1e3 * c, 100 * c / at, load[0]);
 }
