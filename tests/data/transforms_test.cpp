@@ -88,6 +88,36 @@ TEST(Transforms, ComposeChainsOneAndBatchForms) {
   EXPECT_EQ(c.steps().size(), 3u);
 }
 
+// Compose runs ToTensor + Normalize as one pass over uint8 input: the values must be those of the
+// two steps (torchvision's), bit for bit, for every pixel value, one image or a batch.
+TEST(Transforms, ComposeToTensorNormalizeIsExactlyTheTwoSteps) {
+  Compose rgb(ToTensor(), Normalize({0.485, 0.456, 0.406}, {0.229, 0.224, 0.225}));
+  expect_close(rgb(fx("in_hwc")), fx("normalize"), 0);
+  Tensor b = rgb.batch(nabla::stack({fx("in_hwc"), fx("in_hwc")}));
+  EXPECT_EQ(b.shape(), (nabla::Shape{2, 3, 7, 9}));
+  expect_close(b[1], fx("normalize"), 0);
+
+  Tensor all = nabla::arange(256).to(nabla::kUInt8).reshape({2, 8, 16});  // [N, H, W]
+  Normalize norm({0.2860}, {0.3530});
+  Compose gray(ToTensor(), norm);
+  Tensor two_steps = norm.batch(ToTensor().batch(all));
+  EXPECT_TRUE(nabla::equal(gray.batch(all), two_steps));
+  EXPECT_EQ(gray.batch(all).shape(), (nabla::Shape{2, 1, 8, 16}));
+  EXPECT_TRUE(nabla::equal(gray(all[1]), two_steps[1]));
+  // Float input is not fused (ToTensor only permutes it), and the pair can sit mid-chain.
+  Tensor f = all[0].to(nabla::kFloat32);
+  EXPECT_TRUE(nabla::equal(gray(f), norm(ToTensor()(f))));
+  Compose chain(RandomHorizontalFlip(0.0), ToTensor(), norm, Resize(4, 4));
+  EXPECT_TRUE(nabla::equal(chain(all[0]), Resize(4, 4)(two_steps[0])));
+  // Same errors as the unfused steps.
+  expect_error(
+      [&] {
+        Compose(ToTensor(), Normalize({0.5, 0.5}, {1.0, 1.0}))(fx("in_hwc"));
+      },
+      {"Normalize", "C = 3"});
+  expect_error([&] { gray.batch(all[0][0]); }, {"ToTensor.batch", "[16]"});
+}
+
 TEST(Transforms, SameSeedSameOutput) {
   Tensor x = nabla::rand({16, 1, 12, 12}, {}, nullptr);
   auto run = [&](uint64_t seed) {

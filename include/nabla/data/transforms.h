@@ -59,7 +59,8 @@ class AnyTransform {
   std::shared_ptr<const Transform> p_;
 };
 
-/// Applies transforms in order (each one's batch() for batches).
+/// Applies transforms in order (each one's batch() for batches). ToTensor directly followed by
+/// Normalize runs as one pass over a uint8 input (same values, one output tensor instead of two).
 class Compose : public Transform {
  public:
   Compose(std::vector<AnyTransform> steps);
@@ -89,6 +90,8 @@ class Normalize : public Transform {
   Normalize(std::vector<double> mean, std::vector<double> std);
   Tensor operator()(const Tensor& x) const override;
   Tensor batch(const Tensor& x) const override { return (*this)(x); }
+  const std::vector<double>& mean() const { return mean_; }
+  const std::vector<double>& std() const { return std_; }
 
  private:
   std::vector<double> mean_, std_;

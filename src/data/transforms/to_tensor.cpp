@@ -1,5 +1,17 @@
 // ToTensor and Normalize: the per-pixel conversions. Both write one contiguous output in a single
 // pass (no intermediate tensors), since they run on every batch of a training loop.
+#include <array>
+#include <bit>
+#include <cstdint>
+#include <map>
+#include <utility>
+#include <vector>
+
+#if defined(__AVX512F__) || defined(__AVX2__)
+#include <immintrin.h>
+#endif
+
+#include "data/transforms/fused.h"
 #include "nabla/creation.h"
 #include "nabla/data/transforms.h"
 #include "nabla/ops.h"
@@ -7,39 +19,104 @@
 namespace nabla::data::transforms {
 namespace {
 
-// uint8 [N, H, W, C] (contiguous) -> float32 [N, C, H, W] / 255. Division (not multiplication by
-// 1/255) matches torchvision's img.float().div(255) bit for bit.
-Tensor hwc_u8_to_chw(const Tensor& x, int64_t n, int64_t h, int64_t w, int64_t c) {
+// o[p] = lut[s[p]] for p < n. With AVX-512/AVX2 a gather does 16/8 lookups at a time (~1.7x the
+// scalar loop on a 32 x 28 x 28 batch); the values are the table's either way.
+void lookup(const uint8_t* s, float* o, int64_t n, const float* lut) {
+  int64_t p = 0;
+#if defined(__AVX512F__)
+  for (; p + 16 <= n; p += 16) {
+    __m512i idx = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s + p)));
+    _mm512_storeu_ps(o + p, _mm512_i32gather_ps(idx, lut, 4));
+  }
+#elif defined(__AVX2__)
+  for (; p + 8 <= n; p += 8) {
+    __m256i idx = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(s + p)));
+    _mm256_storeu_ps(o + p, _mm256_i32gather_ps(lut, idx, 4));
+  }
+#endif
+  for (; p < n; ++p) o[p] = lut[s[p]];
+}
+
+// uint8 [N, H, W, C] (contiguous) -> float32 [N, C, H, W] through one 256-entry table per channel:
+// the conversion is a table lookup, so any per-value float formula costs nothing per pixel.
+Tensor hwc_u8_to_chw(const Tensor& x, int64_t n, int64_t h, int64_t w, int64_t c,
+                     const std::vector<const float*>& luts) {
   Tensor src = x.contiguous();
   Tensor out = empty({n, c, h, w}, kFloat32);
   const uint8_t* s = src.data_ptr<uint8_t>();
   float* o = out.data_ptr<float>();
-  float lut[256];
-  for (int i = 0; i < 256; ++i) lut[i] = static_cast<float>(i) / 255.0f;
   int64_t hw = h * w;
   for (int64_t b = 0; b < n; ++b) {
     const uint8_t* sb = s + b * hw * c;
     float* ob = o + b * hw * c;
     if (c == 1) {
-      for (int64_t p = 0; p < hw; ++p) ob[p] = lut[sb[p]];
+      lookup(sb, ob, hw, luts[0]);
     } else {
       for (int64_t p = 0; p < hw; ++p)
-        for (int64_t ch = 0; ch < c; ++ch) ob[ch * hw + p] = lut[sb[p * c + ch]];
+        for (int64_t ch = 0; ch < c; ++ch) ob[ch * hw + p] = luts[ch][sb[p * c + ch]];
     }
   }
   return out;
 }
 
-Tensor convert(const Tensor& x, bool batched) {
+// v / 255 as a float division (not multiplication by 1/255): torchvision's img.float().div(255),
+// bit for bit.
+const std::array<float, 256>& scale_lut() {
+  static const std::array<float, 256> lut = [] {
+    std::array<float, 256> t;
+    for (int i = 0; i < 256; ++i) t[i] = static_cast<float>(i) / 255.0f;
+    return t;
+  }();
+  return lut;
+}
+
+// The tables of ToTensor + Normalize for channels 0..c-1: (v / 255 - m) / sd in float32, which is
+// what the two passes compute (torchvision's sub_ and div_ with mean and std cast to float). Kept
+// per thread and (m, sd), since a loader asks for the same ones every batch and 512 divisions per
+// channel would be a noticeable part of the pass. The pointers stay valid until the next call.
+std::vector<const float*> normalized_luts(const std::vector<double>& mean, const std::vector<double>& std,
+                                          int64_t c) {
+  // Keyed by bit patterns (NaN-safe); map nodes never move.
+  thread_local std::map<std::pair<uint32_t, uint32_t>, std::array<float, 256>> cache;
+  if (cache.size() + c > 64) cache.clear();
+  std::vector<const float*> luts(c);
+  for (int64_t ch = 0; ch < c; ++ch) {
+    size_t k = mean.size() == 1 ? 0 : size_t(ch);
+    float m = static_cast<float>(mean[k]), sd = static_cast<float>(std[k]);
+    auto [it, fresh] = cache.try_emplace({std::bit_cast<uint32_t>(m), std::bit_cast<uint32_t>(sd)});
+    if (fresh) {
+      it->second = scale_lut();
+      for (float& v : it->second) v = (v - m) / sd;
+    }
+    luts[ch] = it->second.data();
+  }
+  return luts;
+}
+
+// Shape checks shared by ToTensor and the fused ToTensor + Normalize; {n, h, w, c}.
+std::array<int64_t, 4> image_dims(const Tensor& x, bool batched) {
   const char* who = batched ? "ToTensor.batch" : "ToTensor";
   int lead = batched ? 1 : 0;
   NABLA_CHECK(x.dim() == 2 + lead || x.dim() == 3 + lead, who, ": expected an image ",
               batched ? "batch [N, H, W] or [N, H, W, C]" : "[H, W] or [H, W, C]", ", got shape ", x.shape());
   int64_t n = batched ? x.size(0) : 1;
-  int64_t h = x.size(lead), w = x.size(lead + 1);
   int64_t c = x.dim() == 3 + lead ? x.size(lead + 2) : 1;
+  return {n, x.size(lead), x.size(lead + 1), c};
+}
+
+void check_normalize_args(const std::vector<double>& mean, const std::vector<double>& std, int64_t c,
+                          const Shape& shape) {
+  NABLA_CHECK(mean.size() == std.size() && (mean.size() == 1 || int64_t(mean.size()) == c),
+              "Normalize: mean has ", mean.size(), " values and std ", std.size(), "; expected 1 or C = ", c,
+              " each (input shape ", shape, ")");
+  for (double s : std) NABLA_CHECK(s != 0.0, "Normalize: std evaluated to zero, leading to division by zero");
+}
+
+Tensor convert(const Tensor& x, bool batched) {
+  int lead = batched ? 1 : 0;
+  auto [n, h, w, c] = image_dims(x, batched);
   if (x.dtype() == kUInt8) {
-    Tensor out = hwc_u8_to_chw(x, n, h, w, c);
+    Tensor out = hwc_u8_to_chw(x, n, h, w, c, std::vector<const float*>(c, scale_lut().data()));
     return batched ? out : out.squeeze(0);
   }
   // Other dtypes: layout change only, like torchvision (which scales only ByteTensors).
@@ -50,6 +127,19 @@ Tensor convert(const Tensor& x, bool batched) {
 
 }  // namespace
 
+namespace detail {
+
+Tensor to_tensor_normalize(const Tensor& x, bool batched, const std::vector<double>& mean,
+                           const std::vector<double>& std) {
+  auto [n, h, w, c] = image_dims(x, batched);
+  check_normalize_args(mean, std, c, batched ? Shape{n, c, h, w} : Shape{c, h, w});
+  std::vector<const float*> luts = normalized_luts(mean, std, c);
+  Tensor out = hwc_u8_to_chw(x, n, h, w, c, luts);
+  return batched ? out : out.squeeze(0);
+}
+
+}  // namespace detail
+
 Tensor to_tensor(const Tensor& image) { return convert(image, false); }
 Tensor ToTensor::operator()(const Tensor& x) const { return convert(x, false); }
 Tensor ToTensor::batch(const Tensor& x) const { return convert(x, true); }
@@ -59,10 +149,7 @@ Tensor normalize(const Tensor& x, const std::vector<double>& mean, const std::ve
               "Normalize: expected a float32 or float64 tensor, got ", x.dtype(), " (apply ToTensor first)");
   NABLA_CHECK(x.dim() >= 3, "Normalize: expected [..., C, H, W], got shape ", x.shape());
   int64_t c = x.size(-3);
-  NABLA_CHECK(mean.size() == std.size() && (mean.size() == 1 || int64_t(mean.size()) == c),
-              "Normalize: mean has ", mean.size(), " values and std ", std.size(), "; expected 1 or C = ", c,
-              " each (input shape ", x.shape(), ")");
-  for (double s : std) NABLA_CHECK(s != 0.0, "Normalize: std evaluated to zero, leading to division by zero");
+  check_normalize_args(mean, std, c, x.shape());
   Tensor src = x.contiguous();
   Tensor out = empty(x.shape(), x.dtype());
   int64_t hw = x.size(-1) * x.size(-2);

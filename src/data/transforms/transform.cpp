@@ -1,4 +1,7 @@
 // Transform base behaviour, Compose, and the locked generator behind the random transforms.
+#include <typeinfo>
+
+#include "data/transforms/fused.h"
 #include "nabla/creation.h"
 #include "nabla/data/batch_generator.h"
 #include "nabla/data/transforms.h"
@@ -20,17 +23,36 @@ Compose::Compose(std::vector<AnyTransform> steps) : steps_(std::move(steps)) {
     NABLA_CHECK(bool(steps_[i]), "Compose: step ", i, " is an empty transform");
 }
 
-Tensor Compose::operator()(const Tensor& x) const {
+namespace {
+
+// The Normalize that directly follows a ToTensor at steps[i] (nullptr if none): the pair is fused
+// into one pass over a uint8 input, saving a full-size float tensor and a pass over it per batch.
+const Normalize* fusable_normalize(const std::vector<AnyTransform>& steps, size_t i, const Tensor& y) {
+  if (i + 1 >= steps.size() || y.dtype() != kUInt8) return nullptr;
+  // Exact types only: a subclass may override either step.
+  const Transform &a = *steps[i].get(), &b = *steps[i + 1].get();
+  if (typeid(a) != typeid(ToTensor) || typeid(b) != typeid(Normalize)) return nullptr;
+  return static_cast<const Normalize*>(&b);
+}
+
+Tensor run_steps(const std::vector<AnyTransform>& steps, const Tensor& x, bool batched) {
   Tensor y = x;
-  for (const auto& s : steps_) y = s(y);
+  for (size_t i = 0; i < steps.size(); ++i) {
+    if (const Normalize* norm = fusable_normalize(steps, i, y)) {
+      y = detail::to_tensor_normalize(y, batched, norm->mean(), norm->std());
+      ++i;
+    } else {
+      y = batched ? steps[i].batch(y) : steps[i](y);
+    }
+  }
   return y;
 }
 
-Tensor Compose::batch(const Tensor& x) const {
-  Tensor y = x;
-  for (const auto& s : steps_) y = s.batch(y);
-  return y;
-}
+}  // namespace
+
+Tensor Compose::operator()(const Tensor& x) const { return run_steps(steps_, x, false); }
+
+Tensor Compose::batch(const Tensor& x) const { return run_steps(steps_, x, true); }
 
 RandomSource::RandomSource(std::optional<uint64_t> seed)
     : gen_(seed ? *seed : default_generator().next_u64()) {}
