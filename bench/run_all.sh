@@ -64,7 +64,9 @@ if [ "${BENCH_ONLY:-train}" = train ]; then
       run "$impl" --infer --threads 1 --calls 10000
     done
   done
-  "$py" "$here/train_table.py" "$out"/train*.txt | tee "$out/train_ratios.md"
+  # Every train*.txt there, plus this run's file whatever its name.
+  "$py" "$here/train_table.py" $(ls "$out"/train*.txt 2>/dev/null | grep -vxF "$res") "$res" |
+    tee "$out/train_ratios.md"
   echo "load average after training runs: $(cut -d' ' -f1-3 /proc/loadavg)"
 fi
 
