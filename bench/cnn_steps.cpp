@@ -18,6 +18,8 @@
 #include <cstring>
 #include <vector>
 
+#include "common/seed_models.h"
+
 // Internal switch (src/ops/conv/conv.h), declared here so the A/B runs share one process.
 namespace nabla::ops::conv_cpu {
 void set_direct_conv_enabled(bool on);
@@ -45,18 +47,7 @@ int main(int argc, char** argv) {
   int steps = argc > 1 ? std::atoi(argv[1]) : 10;
   set_num_threads(argc > 2 ? std::atoi(argv[2]) : 1);
   manual_seed(0);
-  nn::Sequential model{
-      nn::Conv2d({.in = 1, .out = 32, .kernel = 3, .padding = 1}),
-      nn::ReLU(),
-      nn::MaxPool2d(2),
-      nn::Conv2d({.in = 32, .out = 64, .kernel = 3, .padding = 1}),
-      nn::ReLU(),
-      nn::MaxPool2d(2),
-      nn::Flatten(),
-      nn::Linear(64 * 7 * 7, 128),
-      nn::ReLU(),
-      nn::Linear(128, 10),
-  };
+  nn::Sequential model = make_seed_cnn();
   optim::Adam opt(model->parameters(), {.lr = 0.001});
   std::vector<std::pair<Tensor, Tensor>> batches;
   for (int i = 0; i < steps; ++i) batches.emplace_back(rand({64, 1, 28, 28}), randint(0, 10, {64}));

@@ -9,40 +9,12 @@
 #include <nabla/optim/adam.h>
 #include <nabla/runtime.h>
 
+#include "common/seed_models.h"
 #include "train_harness.h"
 
 extern "C" char* openblas_get_config();
 
 using namespace nabla;
-
-struct SimpleNet : nn::Module {
-  nn::Linear fc1{784, 64}, fc2{64, 64}, fc3{64, 10};
-  SimpleNet() {
-    register_module("fc1", fc1);
-    register_module("fc2", fc2);
-    register_module("fc3", fc3);
-  }
-  Tensor forward(Tensor x) override {
-    x = F::relu(fc1(x));
-    x = F::relu(fc2(x));
-    return fc3(x);
-  }
-};
-
-nn::Sequential make_cnn() {
-  return nn::Sequential{
-      nn::Conv2d({.in = 1, .out = 32, .kernel = 3, .padding = 1}),
-      nn::ReLU(),
-      nn::MaxPool2d(2),
-      nn::Conv2d({.in = 32, .out = 64, .kernel = 3, .padding = 1}),
-      nn::ReLU(),
-      nn::MaxPool2d(2),
-      nn::Flatten(),
-      nn::Linear(64 * 7 * 7, 128),
-      nn::ReLU(),
-      nn::Linear(128, 10),
-  };
-}
 
 std::string blas_info() {
   return std::string(openblas_get_config()) + "; mapped: " + harness::loaded_math_libs();
@@ -69,7 +41,7 @@ int main(int argc, char** argv) {
     d = {};
 
     SimpleNet mlp;
-    nn::Sequential cnn = make_cnn();
+    nn::Sequential cnn = make_seed_cnn();
     nn::Module& model = a.model == "cnn" ? static_cast<nn::Module&>(*cnn) : mlp;
     optim::Adam optimizer(model.parameters(), {.lr = 0.001});
     nn::CrossEntropyLoss criterion;

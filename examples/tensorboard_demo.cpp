@@ -23,20 +23,7 @@
 #include <sstream>
 
 #include "common/example_args.h"
-
-struct SimpleNet : nabla::nn::Module {
-  nabla::nn::Linear fc1{784, 64}, fc2{64, 64}, fc3{64, 10};
-  SimpleNet() {
-    register_module("fc1", fc1);
-    register_module("fc2", fc2);
-    register_module("fc3", fc3);
-  }
-  nabla::Tensor forward(nabla::Tensor x) override {
-    x = nabla::F::relu(fc1(x));
-    x = nabla::F::relu(fc2(x));
-    return fc3(x);
-  }
-};
+#include "common/seed_models.h"
 
 constexpr int64_t kValidation = 10000;
 
