@@ -6,19 +6,10 @@
 #include <sstream>
 
 #include "nabla/nabla.h"
+#include "support/expect_error.h"
 
 namespace nabla {
 namespace {
-
-#define EXPECT_ERROR_HAS(stmt, text)                                              \
-  do {                                                                            \
-    try {                                                                         \
-      (void)(stmt);                                                               \
-      ADD_FAILURE() << "expected nabla::Error containing: " << (text);            \
-    } catch (const Error& e) {                                                    \
-      EXPECT_NE(std::string(e.what()).find(text), std::string::npos) << e.what(); \
-    }                                                                             \
-  } while (0)
 
 TEST(LossModules, AgreeWithTheFunctionalForm) {
   manual_seed(1);

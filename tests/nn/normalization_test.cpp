@@ -7,20 +7,11 @@
 #include <sstream>
 
 #include "nabla/nn/batchnorm.h"
+#include "support/expect_error.h"
 #include "support/fixture_suite.h"
 
 namespace nabla::testing {
 namespace {
-
-#define EXPECT_ERROR_HAS(stmt, text)                                              \
-  do {                                                                            \
-    try {                                                                         \
-      (void)(stmt);                                                               \
-      ADD_FAILURE() << "expected nabla::Error containing: " << (text);            \
-    } catch (const Error& e) {                                                    \
-      EXPECT_NE(std::string(e.what()).find(text), std::string::npos) << e.what(); \
-    }                                                                             \
-  } while (0)
 
 Tensor fx(const std::string& c, const std::string& f) { return fixture_in("nn/norms", c, f); }
 

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "support/expect_error.h"
 #include "support/fixture_suite.h"
 
 namespace nabla::testing {
@@ -95,16 +96,6 @@ TEST_P(LossFixture, MatchesPyTorch) { check_fixture_case("nn/losses", GetParam()
 
 INSTANTIATE_TEST_SUITE_P(F, LossFixture, ::testing::ValuesIn(loss_cases()),
                          [](const ::testing::TestParamInfo<OpCase>& i) { return i.param.name; });
-
-#define EXPECT_ERROR_HAS(stmt, text)                                              \
-  do {                                                                            \
-    try {                                                                         \
-      (void)(stmt);                                                               \
-      ADD_FAILURE() << "expected nabla::Error containing: " << (text);            \
-    } catch (const Error& e) {                                                    \
-      EXPECT_NE(std::string(e.what()).find(text), std::string::npos) << e.what(); \
-    }                                                                             \
-  } while (0)
 
 TEST(FLoss, BadReductionListsTheValidOnes) {
   auto x = randn({4, 3});
