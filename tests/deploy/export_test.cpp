@@ -1,0 +1,180 @@
+// Bundles: export -> load -> run equals the eager model (seed MLP, seed CNN, Keras Sequential with
+// BatchNorm + Dropout, functional Keras), at batch sizes other than the example's; Keras save's
+// two meanings; atomic replacement.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "../examples/common/seed_models.h"
+#include "data/temp_dir.h"
+#include "nabla/autograd.h"
+#include "nabla/creation.h"
+#include "nabla/deploy.h"
+#include "nabla/io/safetensors.h"
+#include "nabla/keras.h"
+#include "nabla/ops.h"
+
+using namespace nabla;
+
+namespace {
+
+double max_diff(const Tensor& a, const Tensor& b) { return (a - b).abs().max().item<double>(); }
+
+std::string slurp(const std::string& path) {
+  std::ifstream f(path);
+  return std::string(std::istreambuf_iterator<char>(f), {});
+}
+
+}  // namespace
+
+TEST(Deploy, SeedMlpRoundTripAnyBatch) {
+  manual_seed(1);
+  SimpleNet net;
+  net.eval();
+  data_test::TempDir dir;
+  const std::string path = dir / "mlp";
+  export_model(net, {randn({8, 784})}, path);
+  LoadedModel m = load_model(path);
+  EXPECT_TRUE(m.signature().symbolic_batch);
+  ASSERT_EQ(m.signature().inputs.size(), 1u);
+  EXPECT_EQ(m.signature().inputs[0].shape, (std::vector<int64_t>{-1, 784}));
+  EXPECT_EQ(m.signature().outputs[0].shape, (std::vector<int64_t>{-1, 10}));
+  EXPECT_EQ(m.num_parameters(), 784 * 64 + 64 + 64 * 64 + 64 + 64 * 10 + 10);
+  EXPECT_FALSE(m.metadata().at("nabla_version").empty());
+  EXPECT_EQ(m.metadata().at("created_utc").back(), 'Z');
+  for (int64_t b : {1, 3, 8, 33}) {
+    Tensor x = randn({b, 784});
+    Tensor got = m(x);
+    Tensor want;
+    {
+      NoGradGuard g;
+      want = net.forward(x);
+    }
+    ASSERT_EQ(got.shape(), want.shape()) << "batch " << b;
+    EXPECT_LT(max_diff(got, want), 1e-6) << "batch " << b;
+  }
+  // The graph names ops by registry name and keeps module names for weights.
+  std::string graph = slurp(path + "/graph.json");
+  EXPECT_NE(graph.find("\"op\": \"linear\""), std::string::npos);
+  EXPECT_NE(graph.find("fc1.weight"), std::string::npos);
+  EXPECT_NE(graph.find("\"N\": 1"), std::string::npos);
+}
+
+TEST(Deploy, SeedCnnRoundTripAnyBatch) {
+  manual_seed(2);
+  auto cnn = make_seed_cnn();
+  cnn->eval();
+  data_test::TempDir dir;
+  const std::string path = dir / "cnn";
+  export_model(*cnn, {randn({4, 1, 28, 28})}, path);
+  LoadedModel m = load_model(path);
+  EXPECT_TRUE(m.signature().symbolic_batch);
+  EXPECT_EQ(m.signature().inputs[0].shape, (std::vector<int64_t>{-1, 1, 28, 28}));
+  bool has_conv = false;
+  for (const auto& [op, n] : m.op_counts()) has_conv = has_conv || (op == "conv2d" && n == 2);
+  EXPECT_TRUE(has_conv) << m.dump();
+  for (int64_t b : {1, 4, 5}) {
+    Tensor x = randn({b, 1, 28, 28});
+    Tensor want;
+    {
+      NoGradGuard g;
+      want = cnn->forward(x);
+    }
+    EXPECT_LT(max_diff(m(x), want), 1e-6) << "batch " << b;
+  }
+}
+
+TEST(Deploy, KerasSequentialBatchNormDropoutSave) {
+  keras::clear_session();
+  manual_seed(3);
+  using namespace keras;
+  auto model = Sequential({layers::Dense(16, "relu", {.input_shape = {6}}), layers::BatchNormalization(),
+                           layers::Dropout(0.5), layers::Dense(3, "softmax")});
+  model.compile({.optimizer = "adam", .loss = "sparse_categorical_crossentropy"});
+  Tensor x = randn({64, 6});
+  Tensor y = randint(0, 3, {64});
+  model.fit(x, y, {.epochs = 2, .batch_size = 16, .verbose = 0});  // moves the BatchNorm statistics
+  data_test::TempDir dir;
+  const std::string path = dir / "seq";
+  model.save(path);
+  EXPECT_TRUE(model.is_training() || !model.is_training());  // mode restored (no throw)
+  LoadedModel m = load_model(path);
+  Tensor xt = randn({7, 6});
+  Tensor want = model.predict(xt);
+  EXPECT_LT(max_diff(m(xt), want), 1e-6);
+  EXPECT_EQ(m.metadata().at("keras_type"), "Sequential");
+  // A .safetensors path still means the weights file.
+  const std::string weights = dir / "w.safetensors";
+  model.save(weights);
+  EXPECT_TRUE(std::filesystem::is_regular_file(weights));
+  EXPECT_GT(nabla::load(weights).size(), 0u);
+}
+
+TEST(Deploy, KerasFunctionalTwoInputsTwoOutputs) {
+  keras::clear_session();
+  manual_seed(4);
+  using namespace keras;
+  auto img = Input({6, 6, 1}, "img");
+  auto meta = Input({3}, "meta");
+  auto h = layers::Concatenate()(
+      {layers::Flatten()(layers::Conv2D(2, 3, {.activation = "relu"})(img)), layers::Dense(4, "relu")(meta)});
+  Model model({img, meta}, {layers::Dense(5, "softmax", {.name = "class"})(h),
+                            layers::Dense(1, "", {.name = "score"})(h)});
+  data_test::TempDir dir;
+  const std::string path = dir / "func";
+  model.save(path);
+  LoadedModel m = load_model(path);
+  ASSERT_EQ(m.signature().inputs.size(), 2u);
+  EXPECT_EQ(m.signature().inputs[0].name, "img");
+  EXPECT_EQ(m.signature().outputs[0].name, "class");
+  EXPECT_EQ(m.signature().outputs[1].name, "score");
+  Tensor xi = randn({5, 6, 6, 1}), xm = randn({5, 3});
+  auto want = model.predict_all({xi, xm});
+  auto got = m({xi, xm});
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_LT(max_diff(got[0], want[0]), 1e-6);
+  EXPECT_LT(max_diff(got[1], want[1]), 1e-6);
+}
+
+TEST(Deploy, ReplacesAnExistingBundleWhole) {
+  manual_seed(5);
+  SimpleNet a, b;
+  data_test::TempDir dir;
+  const std::string path = dir / "m";
+  export_model(a, {randn({2, 784})}, path);
+  export_model(b, {randn({2, 784})}, path);
+  Tensor x = randn({2, 784});
+  Tensor want;
+  {
+    NoGradGuard g;
+    want = b.forward(x);
+  }
+  EXPECT_LT(max_diff(load_model(path)(x), want), 1e-6);
+  // No temporary folders left behind.
+  int entries = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir.str())) entries += e.exists() ? 1 : 0;
+  EXPECT_EQ(entries, 1);
+}
+
+TEST(Deploy, WrongInputsAreClearErrors) {
+  manual_seed(6);
+  SimpleNet net;
+  data_test::TempDir dir;
+  const std::string path = dir / "m";
+  export_model(net, {randn({2, 784})}, path);
+  LoadedModel m = load_model(path);
+  try {
+    m(randn({2, 785}));
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("must have shape"), std::string::npos) << e.what();
+  }
+  try {
+    m(randn({2, 784}, kFloat64));
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("float32"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(load_model(dir / "missing"), Error);
+}
