@@ -2,6 +2,8 @@
 #include "deploy/graph_json.h"
 
 #include <cmath>
+#include <cstdio>
+#include <cstring>
 #include <nlohmann/json.hpp>
 
 namespace nabla::deploy {
@@ -78,9 +80,18 @@ std::string str_field(const json& obj, const char* key, const std::string& what,
 }
 
 // ---- attrs ----
+// Subnormals are written as their bit pattern ("0x..."): nabla flushes denormals (FTZ/DAZ), under
+// which printing and parsing them as decimals would not round-trip.
 json double_to_json(double x) {
   if (std::isnan(x)) return "nan";
   if (std::isinf(x)) return x > 0 ? "inf" : "-inf";
+  uint64_t bits;
+  std::memcpy(&bits, &x, sizeof bits);  // bit tests: under DAZ a subnormal compares equal to 0
+  if ((bits & 0x7ff0000000000000ull) == 0 && (bits & 0x000fffffffffffffull) != 0) {
+    char buf[24];
+    std::snprintf(buf, sizeof buf, "0x%016llx", static_cast<unsigned long long>(bits));
+    return buf;
+  }
   return x;
 }
 double double_from_json(const json& j, const std::string& what) {
@@ -90,6 +101,13 @@ double double_from_json(const json& j, const std::string& what) {
     if (s == "nan") return std::nan("");
     if (s == "inf") return INFINITY;
     if (s == "-inf") return -INFINITY;
+    if (s.size() == 18 && s.compare(0, 2, "0x") == 0 &&
+        s.find_first_not_of("0123456789abcdef", 2) == std::string::npos) {
+      uint64_t bits = std::stoull(s.substr(2), nullptr, 16);
+      double x;
+      std::memcpy(&x, &bits, sizeof x);
+      return x;
+    }
   }
   detail::throw_error(what, ": a float attribute must be a number, \"inf\", \"-inf\" or \"nan\", got ",
                       j.dump());
@@ -104,7 +122,7 @@ json attrs_to_json(const ops::Attrs& a, const AttrSlopes* s) {
   for (int k = 0; k < 16; ++k)
     if (a.i[k] || (s && s->i[k])) last = k;
   if (last >= 0) j["i"] = dims_to_json(a.i, s ? s->i.data() : nullptr, static_cast<size_t>(last + 1));
-  if (a.f[0] != 0 || a.f[1] != 0 || std::signbit(a.f[0]) || std::signbit(a.f[1]))
+  if (std::memcmp(a.f, ops::Attrs{}.f, sizeof a.f) != 0)
     j["f"] = {double_to_json(a.f[0]), double_to_json(a.f[1])};
   if (a.dtype != kFloat32) j["dtype"] = dtype_name(a.dtype);
   return j;

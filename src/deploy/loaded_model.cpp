@@ -190,6 +190,8 @@ LoadedModel load_bundle(const std::string& bundle_json, const std::string& graph
   }
   impl->graph = graph_from_json(graph_json, weights.tensors, dir + "/" + kGraphJson);
   const SymbolicGraph& g = impl->graph;
+  // Checks every shape rule once now (batch 1, or the fixed batch), so a bad bundle fails at load.
+  (void)g.specialize(g.symbolic ? 1 : g.fixed_batch, dir + "/" + kGraphJson);
   impl->signature.symbolic_batch = g.symbolic;
   impl->signature.fixed_batch = g.fixed_batch;
   NABLA_CHECK(impl->signature.inputs.size() == g.graph.inputs.size() &&
@@ -204,8 +206,6 @@ LoadedModel load_bundle(const std::string& bundle_json, const std::string& graph
   for (const TensorSpec& s : impl->signature.inputs)
     NABLA_CHECK(!g.symbolic || (!s.shape.empty() && s.shape[0] == -1), what_bundle, ": input '", s.name,
                 "' must have the symbolic batch (-1) as its first dim in a symbolic-batch bundle");
-  // Checks every shape rule once now (batch 1, or the fixed batch), so a bad bundle fails at load.
-  (void)g.specialize(g.symbolic ? 1 : g.fixed_batch, dir + "/" + kGraphJson);
   return LoadedModel(std::move(impl));
 }
 
