@@ -1,6 +1,7 @@
 // Writes the bundles the deployment CTests run (in OUT_DIR): the seed MLP and the seed CNN with
 // seeded weights, each with an input batch (x.npy) and the eager model's output for it (y.npy).
 //   make_bundles OUT_DIR
+//   make_bundles --compare A.npy B.npy     exit 0 when the arrays agree within 1e-6 (CLI tests)
 #include <iostream>
 
 #include "../examples/common/seed_models.h"
@@ -8,6 +9,7 @@
 #include "nabla/creation.h"
 #include "nabla/deploy.h"
 #include "nabla/io/npy.h"
+#include "nabla/ops.h"
 
 using namespace nabla;
 
@@ -24,9 +26,24 @@ void write(nn::Module& m, const Tensor& example, const Tensor& x, const std::str
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
+  if (argc != 2 && argc != 4) {
     std::cerr << "usage: make_bundles OUT_DIR\n";
     return 2;
+  }
+  if (argc == 4 && std::string(argv[1]) == "--compare") {
+    try {
+      Tensor a = io::load_npy(argv[2]), b = io::load_npy(argv[3]);
+      if (a.shape() != b.shape()) {
+        std::cerr << "shapes differ: " << a.shape() << " vs " << b.shape() << "\n";
+        return 1;
+      }
+      double d = (a.to(kFloat64) - b.to(kFloat64)).abs().max().item<double>();
+      std::cout << "max |diff| = " << d << "\n";
+      return d <= 1e-6 ? 0 : 1;
+    } catch (const std::exception& e) {
+      std::cerr << e.what() << "\n";
+      return 1;
+    }
   }
   const std::string out = argv[1];
   try {
