@@ -15,9 +15,10 @@ rm -rf "$seeds"
 cp tests/fixtures/io/*.safetensors "$seeds/safetensors/"
 cp tests/fixtures/io/torch_written/x.npy tests/fixtures/io/torch_written/extra.bool.npy "$seeds/npy/"
 mkdir -p "$B/fuzz-crashes"
-for kind in safetensors checkpoint npy; do
+for kind in safetensors checkpoint npy bundle; do
   dict=()
-  [ "$kind" != npy ] && dict=(-dict=fuzz/safetensors.dict)
+  [ "$kind" = safetensors ] || [ "$kind" = checkpoint ] && dict=(-dict=fuzz/safetensors.dict)
+  [ "$kind" = bundle ] && dict=(-dict=fuzz/bundle.dict)
   mkdir -p "$B/fuzz-corpus/$kind"
   echo "=== fuzz_$kind for ${S}s"
   "$B/fuzz/fuzz_$kind" -max_total_time="$S" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=1024 \
