@@ -6,6 +6,7 @@
 //   /usr/bin/python3 bench/deploy_torchscript.py DIR     DIR/{mlp,cnn}.pt from the bundles' weights
 //   deploy_bench compare DIR [--calls 10000] [--loads 7]
 // bench/run_all.sh runs the three (BENCH_ONLY=deploy runs only them).
+#include <ATen/Parallel.h>
 #include <torch/script.h>
 
 #include <algorithm>
@@ -25,7 +26,9 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-double us_since(Clock::time_point t0) { return std::chrono::duration<double, std::micro>(Clock::now() - t0).count(); }
+double us_since(Clock::time_point t0) {
+  return std::chrono::duration<double, std::micro>(Clock::now() - t0).count();
+}
 
 double pct(std::vector<double> v, double p) {
   std::sort(v.begin(), v.end());
@@ -91,10 +94,11 @@ void compare(const std::string& dir, const std::string& name, int calls, int loa
   }
   std::printf("%-4s load ms   nabla %8.3f  libtorch %8.3f  ratio %.2fx   (median of %d)\n", name.c_str(),
               pct(nl, 0.5), pct(tl, 0.5), pct(tl, 0.5) / pct(nl, 0.5), loads);
-  std::printf("%-4s batch-1 us nabla %8.2f  libtorch %8.2f  ratio %.2fx   (median of %d; p90 %.2f / %.2f)"
-              "  max|diff| %.1e\n",
-              name.c_str(), pct(nt, 0.5), pct(tt, 0.5), pct(tt, 0.5) / pct(nt, 0.5), calls, pct(nt, 0.9),
-              pct(tt, 0.9), diff);
+  std::printf(
+      "%-4s batch-1 us nabla %8.2f  libtorch %8.2f  ratio %.2fx   (median of %d; p90 %.2f / %.2f)"
+      "  max|diff| %.1e\n",
+      name.c_str(), pct(nt, 0.5), pct(tt, 0.5), pct(tt, 0.5) / pct(nt, 0.5), calls, pct(nt, 0.9),
+      pct(tt, 0.9), diff);
   std::printf("RESULT deploy model=%s nabla_load_ms=%.4f torch_load_ms=%.4f nabla_us=%.3f torch_us=%.3f\n",
               name.c_str(), pct(nl, 0.5), pct(tl, 0.5), pct(nt, 0.5), pct(tt, 0.5));
 }
@@ -113,7 +117,7 @@ int main(int argc, char** argv) {
     if (std::string(argv[k]) == "--loads") loads = std::stoi(argv[k + 1]);
   }
   nabla::set_num_threads(1);
-  torch::set_num_threads(1);
+  at::set_num_threads(1);
   try {
     if (cmd == "export") {
       export_all(dir);
