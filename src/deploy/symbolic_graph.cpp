@@ -61,6 +61,8 @@ void validate_structure(const SymbolicGraph& sg, const std::string& what) {
     NABLA_CHECK(!training_only(n.op), what, ": node ", k, " is a training op (", name,
                 "); an inference bundle may not contain it");
     auto [lo, hi] = op_arity(n.op);
+    NABLA_CHECK(hi != -2, what, ": node ", k, " uses op ", name,
+                ", which has no arity entry in src/deploy/op_arity.cpp (bundles cannot hold it yet)");
     const int ni = static_cast<int>(n.inputs.size());
     NABLA_CHECK(ni >= lo && (hi < 0 || ni <= hi) && ni <= 16, what, ": node ", k, " (", name, ") has ", ni,
                 " inputs, expected ", lo,
