@@ -55,8 +55,7 @@ void validate_structure(const SymbolicGraph& sg, const std::string& what) {
   std::vector<int> producer(nv, -1);
   for (size_t k = 0; k < g.nodes.size(); ++k) {
     const graph::Node& n = g.nodes[k];
-    NABLA_CHECK(static_cast<int>(n.op) >= 0 && static_cast<int>(n.op) < ops::kNumOps, what, ": node ", k,
-                " has a bad op id");
+    NABLA_CHECK(static_cast<int>(n.op) < ops::kNumOps, what, ": node ", k, " has a bad op id");
     const char* name = ops::op_name(n.op);
     NABLA_CHECK(!training_only(n.op), what, ": node ", k, " is a training op (", name,
                 "); an inference bundle may not contain it");
