@@ -97,8 +97,9 @@ TEST(Deploy, KerasSequentialBatchNormDropoutSave) {
   model.fit(x, y, {.epochs = 2, .batch_size = 16, .verbose = 0});  // moves the BatchNorm statistics
   data_test::TempDir dir;
   const std::string path = dir / "seq";
-  model.save(path);
-  EXPECT_TRUE(model.is_training() || !model.is_training());  // mode restored (no throw)
+  model.train(true);
+  model.save(path);  // exports in inference mode (Dropout off, BatchNorm on its statistics) ...
+  EXPECT_TRUE(model.is_training());  // ... and restores the model's mode
   LoadedModel m = load_model(path);
   Tensor xt = randn({7, 6});
   Tensor want = model.predict(xt);
@@ -177,4 +178,42 @@ TEST(Deploy, WrongInputsAreClearErrors) {
     EXPECT_NE(std::string(e.what()).find("float32"), std::string::npos) << e.what();
   }
   EXPECT_THROW(load_model(dir / "missing"), Error);
+}
+
+TEST(Deploy, BatchDependentValuesFallBackToFixedBatch) {
+  // mean over the batch folds 1/N into the graph: not c + k*N, so the bundle is fixed-batch.
+  data_test::TempDir dir;
+  const std::string path = dir / "mean";
+  jit::Fn fn = [](const std::vector<Tensor>& in) { return std::vector<Tensor>{in[0].mean(Shape{0}) * 2.0}; };
+  Tensor x = randn({4, 3});
+  export_model(fn, {x}, path);
+  LoadedModel m = load_model(path);
+  EXPECT_FALSE(m.signature().symbolic_batch);
+  EXPECT_EQ(m.signature().fixed_batch, 4);
+  EXPECT_EQ(m.signature().inputs[0].shape, (std::vector<int64_t>{4, 3}));
+  EXPECT_LT(max_diff(m(x), fn({x})[0]), 1e-6);
+  EXPECT_THROW(m(randn({5, 3})), Error);
+  // Affine sizes stay symbolic: a reshape to [N * 3] (c + k*N with k = 3).
+  jit::Fn flat = [](const std::vector<Tensor>& in) { return std::vector<Tensor>{in[0].reshape({-1}) + 1.0}; };
+  export_model(flat, {x}, dir / "flat");
+  LoadedModel f = load_model(dir / "flat");
+  EXPECT_TRUE(f.signature().symbolic_batch);
+  EXPECT_EQ(f.signature().outputs[0].shape, (std::vector<int64_t>{-1}));
+  Tensor x7 = randn({7, 3});
+  EXPECT_LT(max_diff(f(x7), x7.reshape({-1}) + 1.0), 1e-6);
+}
+
+TEST(Deploy, RefusesStateUpdatingGraphs) {
+  // A function running BatchNorm in training mode updates running statistics: not an inference graph.
+  auto bn = nn::BatchNorm1d(3);
+  bn->train();
+  data_test::TempDir dir;
+  jit::Fn fn = [bn](const std::vector<Tensor>& in) { return std::vector<Tensor>{bn->forward(in[0])}; };
+  try {
+    export_model(fn, {randn({4, 3})}, dir / "bn");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("updates state"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir / "bn"));
 }
