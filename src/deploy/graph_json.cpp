@@ -11,7 +11,8 @@ namespace {
 
 using json = nlohmann::json;
 
-constexpr int kMaxDepth = 6;  // the schema nests 5 deep (root > nodes > node > epilogue > attrs > dim)
+// Deepest legal value: root > nodes > node > epilogue > op > attrs > i > number (7); one to spare.
+constexpr int kMaxDepth = 8;
 
 // ---- sizes: c + k*N ----
 json dim_to_json(int64_t c, int64_t k) {

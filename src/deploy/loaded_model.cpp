@@ -49,7 +49,7 @@ LoadedModel& LoadedModel::operator=(const LoadedModel& o) {
   return *this;
 }
 
-std::vector<Tensor> LoadedModel::operator()(const std::vector<Tensor>& inputs) {
+std::vector<Tensor> LoadedModel::run(const std::vector<Tensor>& inputs) {
   NABLA_CHECK(impl_, "LoadedModel: empty (use nabla::load_model)");
   const Signature& sig = impl_->signature;
   NABLA_CHECK(inputs.size() == sig.inputs.size(), impl_->dir, ": expected ", sig.inputs.size(),
@@ -76,7 +76,7 @@ std::vector<Tensor> LoadedModel::operator()(const std::vector<Tensor>& inputs) {
   return impl_->executor(batch).run(inputs);
 }
 
-Tensor LoadedModel::operator()(const Tensor& x) { return (*this)(std::vector<Tensor>{x}).at(0); }
+Tensor LoadedModel::operator()(const Tensor& x) { return run({x}).at(0); }
 
 const Signature& LoadedModel::signature() const { return impl_->signature; }
 const std::map<std::string, std::string>& LoadedModel::metadata() const { return impl_->metadata; }

@@ -48,8 +48,11 @@ class LoadedModel {
   LoadedModel(LoadedModel&&) noexcept;
   LoadedModel& operator=(LoadedModel&&) noexcept;
 
-  /// Runs the graph on inputs matching the signature (dtype, shape; any batch size when symbolic).
-  std::vector<Tensor> operator()(const std::vector<Tensor>& inputs);
+  /// Runs the graph on inputs matching the signature (dtype, shape; any batch size when symbolic)
+  /// and returns every output.
+  std::vector<Tensor> run(const std::vector<Tensor>& inputs);
+  /// Same as run(). Note: m({x}) with one braced tensor picks the single-tensor overload below.
+  std::vector<Tensor> operator()(const std::vector<Tensor>& inputs) { return run(inputs); }
   /// Single input, first output.
   Tensor operator()(const Tensor& x);
 
