@@ -112,7 +112,7 @@ fuzz: deps
 	$(call apt_install,$(FUZZ_DEPS))
 	cmake -S . -B $(BUILD_FUZZ) -G $(GENERATOR) -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-O0 \
 	  -DCMAKE_CXX_COMPILER=clang++-14 -DNABLA_BUILD_FUZZ=ON -DNABLA_BUILD_TESTS=OFF
-	cmake --build $(BUILD_FUZZ) --target fuzz_safetensors fuzz_checkpoint fuzz_npy fuzz_make_corpus
+	cmake --build $(BUILD_FUZZ) --target fuzz_safetensors fuzz_checkpoint fuzz_npy fuzz_bundle fuzz_make_corpus
 	fuzz/run.sh $(BUILD_FUZZ) $(FUZZ_SECONDS)
 
 fixtures:

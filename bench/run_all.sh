@@ -3,10 +3,11 @@
 #   1. training epochs of the seed MLP and CNN and batch-1 MLP latency: nabla (train_nabla),
 #      libtorch's C++ frontend (train_libtorch) and PyTorch (train_torch.py), one process per
 #      (side, model, threads), 5 timed epochs each, medians; table by train_table.py;
-#   2. per-op overhead, matmul and elementwise kernels (Google Benchmark, 5 repetitions, medians).
+#   2. per-op overhead, matmul and elementwise kernels (Google Benchmark, 5 repetitions, medians);
+#   3. deployment: bundle load time and batch-1 latency vs TorchScript in libtorch (deploy_bench).
 #   bench/run_all.sh [build-dir]            (default: build-bench, as `make bench` configures it)
 # Environment:
-#   BENCH_ONLY=train|kernels   run one half only
+#   BENCH_ONLY=train|kernels|deploy   run one part only
 #   BENCH_THREADS="1 2"        thread counts of the training runs ("best" = each side's best of them)
 #   BENCH_REPS=5               timed epochs per run;  BENCH_ROUNDS=1: repeat the whole training set
 #                              of runs, interleaving the sides (the table pools every epoch)
@@ -79,5 +80,14 @@ if [ "${BENCH_ONLY:-kernels}" = kernels ]; then
   done
   /usr/bin/env python3 "$here/ratio_table.py" "$out"/per_op_overhead_bench.json "$out"/matmul_bench.json \
     "$out"/elementwise_bench.json | tee "$out/ratios.md"
+fi
+if [ "${BENCH_ONLY:-deploy}" = deploy ]; then
+  # 3. bundle load time and batch-1 latency: nabla::load_model vs TorchScript in libtorch.
+  d="$out/deploy"
+  rm -rf "$d" && mkdir -p "$d"
+  echo "=== deploy: bundles vs TorchScript"
+  "$build/bench/deploy_bench" export "$d"
+  "$py" "$here/deploy_torchscript.py" "$d"
+  "$build/bench/deploy_bench" compare "$d" --calls 10000 --loads 7 | tee "$out/deploy.txt"
 fi
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -1,9 +1,12 @@
 // Writes the fuzzers' seed corpus: small valid files of each kind, made by the current writers.
-//   fuzz_make_corpus OUT_DIR   -> OUT_DIR/{safetensors,checkpoint,npy}/...
+//   fuzz_make_corpus OUT_DIR   -> OUT_DIR/{safetensors,checkpoint,npy,bundle}/...
+// Bundles are framed for fuzz_bundle: [u32 n][bundle.json][u32 n][graph.json][weights.safetensors].
 #include <filesystem>
 #include <iostream>
 
 #include "fuzz_model.h"
+#include "nabla/deploy.h"
+#include "nabla/io/atomic_file.h"
 #include "nabla/io/npy.h"
 #include "nabla/io/safetensors.h"
 #include "nabla/nabla.h"
@@ -17,7 +20,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   fs::path out = argv[1];
-  for (const char* d : {"safetensors", "checkpoint", "npy"}) fs::create_directories(out / d);
+  for (const char* d : {"safetensors", "checkpoint", "npy", "bundle"}) fs::create_directories(out / d);
   auto st = [&](const std::string& name) { return (out / "safetensors" / name).string(); };
   save({}, st("empty.safetensors"));
   save({}, st("metadata.safetensors"), {{"format", "pt"}});
@@ -48,6 +51,29 @@ int main(int argc, char** argv) {
     io::save_npy(arange(6).reshape({2, 3}).to(t), np(std::string(dtype_name(t)) + ".npy"));
   io::save_npy(full({}, 2.0), np("scalar.npy"));
   io::save_npy(zeros({0, 3}), np("empty.npy"));
+  // Small bundles (symbolic and fixed batch, MLP and CNN shapes) in fuzz_bundle's framing.
+  auto frame = [&](const std::string& dir, const std::string& name) {
+    std::string bytes;
+    for (const char* f : {"bundle.json", "graph.json"}) {
+      std::string text = io::read_file(dir + "/" + f);
+      uint32_t n = static_cast<uint32_t>(text.size());
+      bytes.append(reinterpret_cast<const char*>(&n), 4);
+      bytes += text;
+    }
+    bytes += io::read_file(dir + "/weights.safetensors");
+    io::write_file_atomic((out / "bundle" / name).string(), bytes);
+    fs::remove_all(dir);
+  };
+  const std::string tmp = (out / "bundle" / "tmp").string();
+  nn::Sequential mlp{nn::Linear(4, 3), nn::ReLU(), nn::Linear(3, 2), nn::Softmax(1)};
+  export_model(*mlp, {randn({2, 4})}, tmp);
+  frame(tmp, "mlp.bin");
+  export_model(*mlp, {randn({2, 4})}, tmp, {.symbolic_batch = false});
+  frame(tmp, "mlp_fixed.bin");
+  nn::Sequential cnn{nn::Conv2d({.in = 1, .out = 2, .kernel = 3, .padding = 1}), nn::ReLU(), nn::MaxPool2d(2),
+                     nn::Flatten(), nn::Linear(2 * 3 * 3, 3)};
+  export_model(*cnn, {randn({2, 1, 6, 6})}, tmp);
+  frame(tmp, "cnn.bin");
   std::cout << "seed corpus written to " << out << "\n";
   return 0;
 }

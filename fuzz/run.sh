@@ -15,16 +15,20 @@ rm -rf "$seeds"
 cp tests/fixtures/io/*.safetensors "$seeds/safetensors/"
 cp tests/fixtures/io/torch_written/x.npy tests/fixtures/io/torch_written/extra.bool.npy "$seeds/npy/"
 mkdir -p "$B/fuzz-crashes"
-for kind in safetensors checkpoint npy; do
+for kind in safetensors checkpoint npy bundle; do
   dict=()
-  [ "$kind" != npy ] && dict=(-dict=fuzz/safetensors.dict)
+  [ "$kind" = safetensors ] || [ "$kind" = checkpoint ] && dict=(-dict=fuzz/safetensors.dict)
+  [ "$kind" = bundle ] && dict=(-dict=fuzz/bundle.dict)
   mkdir -p "$B/fuzz-corpus/$kind"
   echo "=== fuzz_$kind for ${S}s"
+  # PIPESTATUS[0] is the fuzzer's own exit status (grep only trims its chatter; a missing binary
+  # is 127). Not after `|| true`, which would replace PIPESTATUS with true's.
+  set +e
   "$B/fuzz/fuzz_$kind" -max_total_time="$S" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=1024 \
     -print_final_stats=1 -artifact_prefix="$B/fuzz-crashes/$kind-" "${dict[@]}" \
-    "$B/fuzz-corpus/$kind" "$seeds/$kind" 2>&1 | grep -E "^(#[0-9]+ *DONE|stat::number_of_executed_units|stat::peak_rss_mb|==[0-9]+==ERROR|SUMMARY|artifact_prefix|Test unit written)|INFO: seed corpus" || true
-  # PIPESTATUS[0] is the fuzzer's own exit status (grep only trims its chatter).
+    "$B/fuzz-corpus/$kind" "$seeds/$kind" 2>&1 | grep -E "^(#[0-9]+ *DONE|stat::number_of_executed_units|stat::peak_rss_mb|==[0-9]+==ERROR|SUMMARY|artifact_prefix|Test unit written)|INFO: seed corpus"
   status=${PIPESTATUS[0]}
+  set -e
   if [ "$status" != 0 ]; then
     echo "fuzz_$kind FAILED (exit $status); reproducer in $B/fuzz-crashes/"
     exit 1

@@ -198,3 +198,11 @@ std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<T
 }
 
 }  // namespace nabla::autograd
+
+namespace nabla {
+// Defined here, not in tensor.cpp, so that the inference-only library (which has no engine) has
+// no reference to the engine: calling backward() there is a link error, not a runtime surprise.
+void Tensor::backward(const Tensor& gradient, bool retain_graph, bool create_graph) const {
+  autograd::backward({*this}, {gradient}, retain_graph, create_graph);
+}
+}  // namespace nabla

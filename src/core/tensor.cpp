@@ -75,9 +75,7 @@ void Tensor::set_grad(const Tensor& g) {
   impl_->grad = g.impl();
 }
 
-void Tensor::backward(const Tensor& gradient, bool retain_graph, bool create_graph) const {
-  autograd::backward({*this}, {gradient}, retain_graph, create_graph);
-}
+// Tensor::backward lives in src/autograd/engine.cpp (the inference library has no engine).
 
 Tensor Tensor::detach() const {
   auto impl = std::make_shared<detail::TensorImpl>();

@@ -3,6 +3,7 @@
 #include <list>
 #include <sstream>
 
+#include "graph/compiled_access.h"
 #include "graph/executor.h"
 #include "graph/trace.h"
 #include "nabla/autograd.h"
@@ -101,6 +102,11 @@ int64_t Graph::arena_bytes() const { return impl_->executor->memory_plan().arena
 int64_t Graph::unplanned_bytes() const { return impl_->executor->memory_plan().naive_bytes; }
 double Graph::compile_ms() const { return impl_->compile_ms; }
 double Graph::optimize_ms() const { return impl_->optimize_ms; }
+
+namespace detail {
+const graph::Graph& optimized_graph(const jit::Graph& g) { return g.impl()->executor->graph(); }
+size_t num_host_calls(const jit::Graph& g) { return g.impl()->host_calls.size(); }
+}  // namespace detail
 
 bool is_tracing() { return graph::active_tracer() != nullptr; }
 

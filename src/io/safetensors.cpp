@@ -250,8 +250,4 @@ void save(const nn::OrderedDict<Tensor>& tensors, const std::string& path, const
 
 nn::OrderedDict<Tensor> load(const std::string& path) { return io::load_safetensors(path).tensors; }
 
-nn::LoadResult load_into(nn::Module& module, const std::string& path, bool strict) {
-  return module.load_state_dict(load(path), strict);
-}
-
 }  // namespace nabla

@@ -14,7 +14,13 @@ struct Command {
   int (*run)(const std::vector<std::string>& args, std::ostream& out);
 };
 
-/// `nabla info FILE.safetensors [--json]`.
+/// `nabla info FILE.safetensors|DIR [--json]`.
 int info(const std::vector<std::string>& args, std::ostream& out);
+/// `nabla info DIR`: a bundle's signature, parameter count and ops.
+int info_bundle(const std::string& dir, bool as_json, std::ostream& out);
+/// `nabla run DIR --input x.npy [--input ...] [--output y.npy ...]`.
+int run(const std::vector<std::string>& args, std::ostream& out);
+/// `nabla bench DIR [--batch N] [--iters N]`.
+int bench(const std::vector<std::string>& args, std::ostream& out);
 
 }  // namespace nabla::cli

@@ -1,6 +1,7 @@
 // `nabla info FILE.safetensors`: reads and validates only the header (no tensor data), then
 // prints one line per tensor and the totals. A nabla checkpoint is recognised by its metadata, and
 // its model parameters ("model/...") are counted separately.
+#include <filesystem>
 #include <iomanip>
 #include <nlohmann/json.hpp>
 
@@ -40,7 +41,8 @@ int info(const std::vector<std::string>& args, std::ostream& out) {
       path = a;
     }
   }
-  NABLA_CHECK(!path.empty(), "missing the file (usage: nabla info FILE.safetensors [--json])");
+  NABLA_CHECK(!path.empty(), "missing the file (usage: nabla info FILE.safetensors|BUNDLE_DIR [--json])");
+  if (std::filesystem::is_directory(path)) return info_bundle(path, as_json, out);
   io::SafetensorsHeader h = io::read_safetensors_header(path);
   bool checkpoint = h.metadata.count("nabla.checkpoint") != 0;
   uint64_t total = 0, bytes = 0, model = 0;

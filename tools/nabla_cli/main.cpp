@@ -1,7 +1,9 @@
-// The `nabla` command-line tool. Subcommands live in a table (name, usage, function), so the
-// bundle commands (`nabla run DIR`, `nabla bench DIR`, `nabla info DIR`) slot in next to `info`
-// once the graph-mode bundle exists.
+// The `nabla` command-line tool (links only the inference library, nabla::inference).
+// Subcommands live in a table (name, usage, function).
 //   nabla info model.safetensors       tensor names, dtypes, shapes, element count, metadata
+//   nabla info BUNDLE_DIR              signature, parameter count, ops used
+//   nabla run BUNDLE_DIR --input x.npy [--output y.npy]
+//   nabla bench BUNDLE_DIR [--batch N] [--iters N]
 //   nabla help
 #include <cstring>
 #include <iostream>
@@ -19,6 +21,18 @@ const std::vector<nabla::cli::Command>& commands() {
        "list the tensors of a safetensors file or checkpoint (name, dtype, shape), their element\n"
        "      count and bytes, and the metadata; checks the whole header first",
        nabla::cli::info},
+      {"info", "info BUNDLE_DIR [--json]",
+       "a model bundle: signature (names, dtypes, shapes; -1 = batch), parameter count, ops used\n"
+       "      with their node counts, metadata",
+       nabla::cli::info},
+      {"run", "run BUNDLE_DIR --input x.npy [--input ...] [--output y.npy ...]",
+       "runs a bundle on NumPy inputs (one --input per signature input, in order); writes the\n"
+       "      outputs as .npy, or prints each output's shape and first values",
+       nabla::cli::run},
+      {"bench", "bench BUNDLE_DIR [--batch N] [--iters N] [--warmup N]",
+       "load time (median of 5 loads), latency median / p90 over --iters calls on random inputs\n"
+       "      of batch N (default 1, 1000 iters), throughput in samples/s",
+       nabla::cli::bench},
   };
   return table;
 }

@@ -241,6 +241,10 @@ class Model : public nn::Module {
   /// Loads weights written by save_weights (or any safetensors file with the same names and
   /// shapes); on any error the model is unchanged.
   void load_weights(const std::string& path);
+  /// Keras's model.save: a path ending in ".safetensors" writes the weights (save_weights); any
+  /// other path is a bundle directory (nabla::export_model: graph, weights, signature with the
+  /// input/output layer names and a symbolic batch) that nabla::load_model runs without this code.
+  void save(const std::string& path);
   /// Keras's summary table to `os` (std::cout by default).
   void summary(std::ostream& os, const SummaryOptions& options = {}) const;
   void summary() const;
