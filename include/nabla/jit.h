@@ -33,6 +33,13 @@ class Optimizer;
 
 namespace nabla::jit {
 
+/// Thrown while tracing by what a graph cannot express (random draws, reading a traced value on the
+/// host, optimizers without a graph op). Callers that can run eagerly instead (Keras fit) catch it.
+class UntraceableError : public Error {
+ public:
+  using Error::Error;
+};
+
 struct CompileOptions {
   bool optimize = true;       // run the graph passes (off: the traced graph as recorded)
   size_t max_cache_size = 8;  // compiled graphs kept per function (least recently used dropped)
