@@ -6,6 +6,7 @@
 
 #include "nabla/autograd.h"
 #include "nabla/jit.h"
+#include "ops/workspace.h"
 
 namespace nabla::graph {
 
@@ -95,6 +96,7 @@ void Tracer::record(ops::OpId id, const Tensor* in, int n, const ops::Attrs& att
     if (v.symbolic_batch) batch = v.shape[0];
   }
   int node = graph.add_node(id, attrs, std::move(ins), metas, num_outputs, n ? in[0].device() : kCPU);
+  graph.nodes[node].workspace = static_cast<int64_t>(ops::ws::take_high());  // the kernel just ran
   for (int j = 0; j < num_outputs; ++j) {
     int v = graph.nodes[node].outputs[j];
     Value& val = graph.values[v];
