@@ -140,7 +140,7 @@ using LossFn = std::function<Tensor(const Tensor& output, const Tensor& target)>
 /// step(x, y) it returns the loss (detached); step({x, y}) returns {loss, model output} (for
 /// metrics). The first two calls run eagerly (tracing, then
 /// retracing once the optimizer has created its state); later calls run one graph. Model and
-/// optimizer must outlive it. Supports SGD, Adam, AdamW (RMSprop/Adagrad throw while tracing).
+/// optimizer must outlive it. Supports SGD, Adam, AdamW, RMSprop (Adagrad throws jit::UntraceableError while tracing).
 CompiledFunction compile_train_step(nn::Module& model, LossFn loss_fn, optim::Optimizer& optimizer,
                                     const CompileOptions& options = {});
 

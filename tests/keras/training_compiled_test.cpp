@@ -219,6 +219,18 @@ TEST_F(KerasCompiled, DropoutInTrainingFallsBackToEagerWithTheSameResults) {
   expect_same(compiled, eager, 1e-6);
 }
 
+TEST_F(KerasCompiled, DefaultRmspropIsCompiledToo) {
+  // compile's default optimizer is "rmsprop", as in Keras: its update is a graph op.
+  FitOptions o{.epochs = 3, .batch_size = 16};
+  FitRun compiled =
+      fit_once(mlp, false, x, onehot, o, {.loss = "categorical_crossentropy", .metrics = {"accuracy"}});
+  FitRun eager =
+      fit_once(mlp, true, x, onehot, o, {.loss = "categorical_crossentropy", .metrics = {"accuracy"}});
+  EXPECT_EQ(compiled.eager_reason, "");
+  EXPECT_GE(compiled.graph_runs, 3 * 7 - 3);
+  expect_same(compiled, eager, 1e-4);
+}
+
 TEST_F(KerasCompiled, RunEagerlyFitNeverTraces) {
   FitRun eager = fit_once(mlp, true, x, onehot, {.epochs = 1, .batch_size = 16});
   EXPECT_EQ(eager.graph_runs, 0);
