@@ -15,8 +15,9 @@
 // DCE, epilogue fusion, in-place reuse) rewrite it; the executor runs the registry's kernels into
 // one pre-planned arena. A cache keyed on input shapes/dtypes (and grad mode, training mode,
 // optimizer state layout) retraces when they change. Reading a traced tensor's value (item(),
-// to_vector()) or drawing random numbers inside a trace throws nabla::Error instead of silently
-// freezing the value. Compiled calls do not record autograd history and do not fill `.grad`.
+// to_vector()) inside a trace throws jit::UntraceableError instead of silently freezing the value;
+// rand from the default generator (Dropout) is a graph op drawing fresh numbers on every run.
+// Compiled calls do not record autograd history and do not fill `.grad`.
 // Design: docs/graph_mode.md.
 #pragma once
 #include <concepts>

@@ -10,7 +10,8 @@
 // next compiled step. A new batch shape (the last partial batch) or sample weights trace a second
 // graph (the cache keys on input shapes).
 //
-// What a graph cannot express (random draws: Dropout in training; Adagrad updates; reading
+// What a graph cannot express (Adagrad updates; random draws other than rand from the default
+// generator, which is a graph op, so Dropout compiles; reading
 // a tensor value on the host) throws jit::UntraceableError while tracing; the model then runs
 // eagerly from that step on, with BatchNorm statistics restored to their values before the failed
 // trace (the trace runs the step eagerly up to the failure), so results equal the eager run. verbose

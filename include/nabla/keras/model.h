@@ -103,7 +103,7 @@ struct CompileOptions {
   /// Run the steps eagerly (define-by-run, debuggable). Default false, as in Keras: fit's training
   /// step (forward, loss, backward, optimizer update), evaluate's step and predict run as compiled
   /// graphs (jit::compile_train_step-style, one cached graph per batch shape). A model that cannot be
-  /// traced (Dropout in training, Adagrad updates, a layer reading tensor values) runs
+  /// traced (Adagrad updates, randn / custom generators, a layer reading tensor values) runs
   /// eagerly instead, saying why when verbose.
   bool run_eagerly = false;
 };
