@@ -1,19 +1,23 @@
 // What does the Keras API cost? One epoch of the 784-64-64-10 MLP on Fashion-MNIST
-// (batch 32, Adam, shuffled, 1 loader worker) trained three ways in the same process:
-//   hand  - the PyTorch-style loop of examples/pytorch_style.cpp (DataLoader over a TensorDataset,
-//           zero_grad / forward / CrossEntropyLoss / backward / step, loss.item() and the count of
-//           correct predictions per batch, as that example does);
-//   fit   - keras Sequential(Dense relu, Dense relu, Dense softmax), sparse_categorical_crossentropy,
-//           metrics {"accuracy"}, fit(epochs = 1, verbose = 0) (eager: run_eagerly);
-//   fit1h - the exact compile: categorical_crossentropy on one-hot targets.
-// Runs are interleaved (hand, fit, fit1h) `repeats` times; medians of wall time and of process CPU
-// time (less disturbed by other processes on a shared machine) and their ratios are printed.
+// (batch 32, Adam, shuffled, 1 loader worker), compared like for like (DESIGN.md) in one process:
+//   hand    - the PyTorch-style eager loop of examples/pytorch_style.cpp (DataLoader over a
+//             TensorDataset, zero_grad / forward / CrossEntropyLoss / backward / step, loss.item()
+//             and the count of correct predictions per batch, as that example does);
+//   fit_e   - keras Sequential(Dense relu, Dense relu, Dense softmax), sparse_categorical_crossentropy,
+//             metrics {"accuracy"}, compile(run_eagerly = true), fit(epochs = 1, verbose = 0);
+//   hand_c  - the same hand loop with the step compiled: jit::compile_train_step(net, loss, opt),
+//             step({x, y}) -> {loss, logits}, loss.item() and correct count per batch;
+//   fit_c   - the same keras model compiled by default (graph-mode train step).
+// fit_e / hand is the eager Keras overhead, fit_c / hand_c the compiled one.
+// Runs are interleaved `repeats` times; medians of wall time and of process CPU time (less
+// disturbed by other processes on a shared machine) and their ratios are printed.
 //   ./build-bench/bench/keras_fit_overhead [threads] [repeats] [train_limit] [mode]
-// mode "all" (default), or "hand" / "fit" / "fit1h" / "none" to run one variant once, for
-// instruction counts: valgrind --tool=callgrind ./keras_fit_overhead 1 1 6000 fit  (minus "none").
+// mode "all" (default), or "hand" / "fit_e" / "hand_c" / "fit_c" / "none" to run one variant once,
+// for instruction counts: valgrind --tool=callgrind ./keras_fit_overhead 1 1 6000 fit_c (minus "none").
 #include <nabla/data/data_loader.h>
 #include <nabla/data/datasets/fashion_mnist.h>
 #include <nabla/data/tensor_dataset.h>
+#include <nabla/jit.h>
 #include <nabla/keras.h>
 #include <nabla/nn.h>
 #include <nabla/optim/adam.h>
@@ -68,7 +72,12 @@ int main(int argc, char** argv) {
   manual_seed(1);
   SimpleNet net;
   optim::Adam opt(net.parameters(), {.lr = 0.001, .eps = 1e-7});
+  manual_seed(1);
+  SimpleNet net_c;
+  optim::Adam opt_c(net_c.parameters(), {.lr = 0.001, .eps = 1e-7});
   nn::CrossEntropyLoss criterion;
+  auto step = jit::compile_train_step(
+      net_c, [&](const Tensor& out, const Tensor& t) { return criterion(out, t); }, opt_c);
   data::DataLoader loader(data::TensorDataset(x, y),
                           {.batch_size = 32, .shuffle = true, .num_workers = 1, .seed = 1});
 
@@ -78,59 +87,76 @@ int main(int argc, char** argv) {
         std::initializer_list<LayerRef>{layers::Dense(64, "relu", {.input_shape = {784}}),
                                         layers::Dense(64, "relu"), layers::Dense(10, "softmax")});
   };
-  auto sparse = make();
-  sparse->compile({.optimizer = "adam", .loss = "sparse_categorical_crossentropy", .metrics = {"accuracy"}});
-  auto onehot = make();
-  onehot->compile({.optimizer = "adam", .loss = "categorical_crossentropy", .metrics = {"accuracy"}});
+  auto eager = make();
+  eager->compile({.optimizer = "adam",
+                  .loss = "sparse_categorical_crossentropy",
+                  .metrics = {"accuracy"},
+                  .run_eagerly = true});
+  auto compiled = make();
+  compiled->compile(
+      {.optimizer = "adam", .loss = "sparse_categorical_crossentropy", .metrics = {"accuracy"}});
 
-  std::vector<double> hand, fit, fit1h, hand_cpu, fit_cpu, fit1h_cpu;
-  auto run_hand = [&] {
+  auto run_hand = [&](bool graph) {
     double loss_sum = 0;
     int64_t correct = 0;
     for (auto& [data, target] : loader) {
-      opt.zero_grad();
-      auto output = net(data);
-      auto loss = criterion(output, target);
-      loss.backward();
-      opt.step();
+      Tensor loss, output;
+      if (graph) {
+        auto r = step(std::vector<Tensor>{data, target});
+        loss = r[0], output = r[1];
+      } else {
+        opt.zero_grad();
+        output = net(data);
+        loss = criterion(output, target);
+        loss.backward();
+        opt.step();
+      }
       loss_sum += loss.item<double>() * data.size(0);
       correct += eq(output.argmax(1), target).sum().item<int64_t>();
     }
     return std::pair{loss_sum / n, double(correct) / n};
   };
+  auto fit_e = [&] { eager->fit(x, y, {.epochs = 1, .batch_size = 32, .verbose = 0}); };
+  auto fit_c = [&] { compiled->fit(x, y, {.epochs = 1, .batch_size = 32, .verbose = 0}); };
   if (mode != "all") {
-    if (mode == "hand") run_hand();
-    if (mode == "fit") sparse->fit(x, y, {.epochs = 1, .batch_size = 32, .verbose = 0});
-    if (mode == "fit1h") onehot->fit(x, y1h, {.epochs = 1, .batch_size = 32, .verbose = 0});
+    if (mode == "hand") run_hand(false);
+    if (mode == "hand_c") run_hand(true);
+    if (mode == "fit_e") fit_e();
+    if (mode == "fit_c") fit_c();
     return 0;
   }
-  auto timed = [&](std::vector<double>& wall, std::vector<double>& cpu, auto&& fn) {
+  const char* names[4] = {"hand (eager loop)", "keras fit run_eagerly", "hand (compiled step)",
+                          "keras fit (default)"};
+  std::vector<double> wall[4], cpu[4];
+  auto timed = [&](int k, auto&& fn) {
     auto t0 = std::chrono::steady_clock::now();
     double c0 = cpu_seconds();
     fn();
-    cpu.push_back(cpu_seconds() - c0);
-    wall.push_back(seconds_since(t0));
+    cpu[k].push_back(cpu_seconds() - c0);
+    wall[k].push_back(seconds_since(t0));
   };
   for (int r = 0; r < repeats; ++r) {
-    std::pair<double, double> h;
-    timed(hand, hand_cpu, [&] { h = run_hand(); });
-    timed(fit, fit_cpu, [&] { sparse->fit(x, y, {.epochs = 1, .batch_size = 32, .verbose = 0}); });
-    timed(fit1h, fit1h_cpu, [&] { onehot->fit(x, y1h, {.epochs = 1, .batch_size = 32, .verbose = 0}); });
+    std::pair<double, double> h, hc;
+    timed(0, [&] { h = run_hand(false); });
+    timed(1, fit_e);
+    timed(2, [&] { hc = run_hand(true); });
+    timed(3, fit_c);
     std::printf(
-        "run %d: wall hand %.3f s  fit %.3f s  fit(one-hot) %.3f s | cpu %.3f %.3f %.3f  (hand loss %.4f acc "
-        "%.4f)\n",
-        r + 1, hand.back(), fit.back(), fit1h.back(), hand_cpu.back(), fit_cpu.back(), fit1h_cpu.back(),
-        h.first, h.second);
+        "run %d: wall %.3f %.3f %.3f %.3f s | cpu %.3f %.3f %.3f %.3f s (hand loss %.4f acc %.4f; compiled "
+        "%.4f %.4f)\n",
+        r + 1, wall[0].back(), wall[1].back(), wall[2].back(), wall[3].back(), cpu[0].back(), cpu[1].back(),
+        cpu[2].back(), cpu[3].back(), h.first, h.second, hc.first, hc.second);
   }
-  for (auto* v : {&hand, &fit, &fit1h, &hand_cpu, &fit_cpu, &fit1h_cpu}) *v = {median(*v)};
+  double mw[4], mc[4];
+  for (int k = 0; k < 4; ++k) mw[k] = median(wall[k]), mc[k] = median(cpu[k]);
   std::printf("threads %d, %lld samples, median of %d epochs (wall | process CPU):\n", get_num_threads(),
               static_cast<long long>(x.size(0)), repeats);
-  std::printf("  hand-written loop    %.3f s %8.0f samples/s | %.3f s %8.0f samples/s\n", hand[0],
-              n / hand[0], hand_cpu[0], n / hand_cpu[0]);
-  std::printf(
-      "  keras fit (sparse)   %.3f s %8.0f samples/s | %.3f s %8.0f samples/s   fit/hand = %.3f | %.3f\n",
-      fit[0], n / fit[0], fit_cpu[0], n / fit_cpu[0], hand[0] / fit[0], hand_cpu[0] / fit_cpu[0]);
-  std::printf(
-      "  keras fit (one-hot)  %.3f s %8.0f samples/s | %.3f s %8.0f samples/s   fit/hand = %.3f | %.3f\n",
-      fit1h[0], n / fit1h[0], fit1h_cpu[0], n / fit1h_cpu[0], hand[0] / fit1h[0], hand_cpu[0] / fit1h_cpu[0]);
+  for (int k = 0; k < 4; ++k)
+    std::printf("  %-24s %.3f s %8.0f samples/s | %.3f s %8.0f samples/s\n", names[k], mw[k], n / mw[k],
+                mc[k], n / mc[k]);
+  std::printf("  eager:    fit/hand = %.3f | %.3f (speed ratio, 1 = no Keras overhead)\n", mw[0] / mw[1],
+              mc[0] / mc[1]);
+  std::printf("  compiled: fit/hand = %.3f | %.3f\n", mw[2] / mw[3], mc[2] / mc[3]);
+  std::printf("  compiled vs eager: hand %.2fx | %.2fx, fit %.2fx | %.2fx\n", mw[0] / mw[2], mc[0] / mc[2],
+              mw[1] / mw[3], mc[1] / mc[3]);
 }

@@ -15,8 +15,9 @@
 // DCE, epilogue fusion, in-place reuse) rewrite it; the executor runs the registry's kernels into
 // one pre-planned arena. A cache keyed on input shapes/dtypes (and grad mode, training mode,
 // optimizer state layout) retraces when they change. Reading a traced tensor's value (item(),
-// to_vector()) or drawing random numbers inside a trace throws nabla::Error instead of silently
-// freezing the value. Compiled calls do not record autograd history and do not fill `.grad`.
+// to_vector()) inside a trace throws jit::UntraceableError instead of silently freezing the value;
+// rand from the default generator (Dropout) is a graph op drawing fresh numbers on every run.
+// Compiled calls do not record autograd history and do not fill `.grad`.
 // Design: docs/graph_mode.md.
 #pragma once
 #include <concepts>
@@ -32,6 +33,13 @@ class Optimizer;
 }
 
 namespace nabla::jit {
+
+/// Thrown while tracing by what a graph cannot express (random draws, reading a traced value on the
+/// host, optimizers without a graph op). Callers that can run eagerly instead (Keras fit) catch it.
+class UntraceableError : public Error {
+ public:
+  using Error::Error;
+};
 
 struct CompileOptions {
   bool optimize = true;       // run the graph passes (off: the traced graph as recorded)
@@ -133,7 +141,7 @@ using LossFn = std::function<Tensor(const Tensor& output, const Tensor& target)>
 /// step(x, y) it returns the loss (detached); step({x, y}) returns {loss, model output} (for
 /// metrics). The first two calls run eagerly (tracing, then
 /// retracing once the optimizer has created its state); later calls run one graph. Model and
-/// optimizer must outlive it. Supports SGD, Adam, AdamW (RMSprop/Adagrad throw while tracing).
+/// optimizer must outlive it. Supports SGD, Adam, AdamW, RMSprop (Adagrad throws jit::UntraceableError while tracing).
 CompiledFunction compile_train_step(nn::Module& model, LossFn loss_fn, optim::Optimizer& optimizer,
                                     const CompileOptions& options = {});
 

@@ -1,11 +1,11 @@
 // Tensor factories. Random draws run sequentially on the calling thread, so a seed gives the
 // same tensor whatever the thread count.
-#include "graph/trace.h"
 #include "nabla/creation.h"
 
 #include <cmath>
 #include <cstring>
 
+#include "graph/trace.h"
 #include "nabla/ops.h"
 #include "ops/registry.h"
 
@@ -96,7 +96,20 @@ Tensor eye(int64_t n, int64_t m, TensorOptions opt) {
 }
 
 Tensor rand(const Shape& shape, TensorOptions opt, Generator* gen) {
-  graph::check_not_tracing("rand", "random numbers drawn while tracing would be frozen into the graph (e.g. Dropout in training mode); trace in eval mode or run eagerly");
+  if (graph::active_tracer() && !gen && opt.device == kCPU &&
+      (opt.dtype == kFloat32 || opt.dtype == kFloat64)) {
+    // Traced: a graph op that draws from the default generator on every run (same sequence).
+    for (int64_t s : shape) NABLA_CHECK(s >= 0, "rand: negative dimension in shape ", shape);
+    ops::Attrs a;
+    a.shape = shape;
+    a.dtype = opt.dtype;
+    Tensor out;
+    ops::dispatch(ops::OpId::rand_uniform, nullptr, 0, a, &out);
+    return finish(out, opt);
+  }
+  graph::check_not_tracing("rand",
+                           "random numbers drawn while tracing would be frozen into the graph (only rand "
+                           "from the default generator is a graph op); draw outside or run eagerly");
   NABLA_CHECK(is_floating(opt.dtype), "rand: dtype must be floating point, got ", opt.dtype);
   Generator& g = gen ? *gen : default_generator();
   if (opt.dtype == kFloat64)
@@ -106,14 +119,18 @@ Tensor rand(const Shape& shape, TensorOptions opt, Generator* gen) {
 }
 
 Tensor randn(const Shape& shape, TensorOptions opt, Generator* gen) {
-  graph::check_not_tracing("randn", "random numbers drawn while tracing would be frozen into the graph (e.g. Dropout in training mode); trace in eval mode or run eagerly");
+  graph::check_not_tracing("randn",
+                           "random numbers drawn while tracing would be frozen into the graph (only rand "
+                           "from the default generator is a graph op); draw outside or run eagerly");
   NABLA_CHECK(is_floating(opt.dtype), "randn: dtype must be floating point, got ", opt.dtype);
   Generator& g = gen ? *gen : default_generator();
   return finish(generate(shape, opt.dtype, [&](int64_t) { return g.next_normal(); }), opt);
 }
 
 Tensor randint(int64_t low, int64_t high, const Shape& shape, TensorOptions opt, Generator* gen) {
-  graph::check_not_tracing("randint", "random numbers drawn while tracing would be frozen into the graph (e.g. Dropout in training mode); trace in eval mode or run eagerly");
+  graph::check_not_tracing("randint",
+                           "random numbers drawn while tracing would be frozen into the graph (only rand "
+                           "from the default generator is a graph op); draw outside or run eagerly");
   NABLA_CHECK(high > low, "randint: high (", high, ") must be greater than low (", low, ")");
   Generator& g = gen ? *gen : default_generator();
   uint64_t range = static_cast<uint64_t>(high - low);
@@ -128,7 +145,9 @@ Tensor rand_like(const Tensor& t, Generator* gen) { return rand(t.shape(), t.dty
 Tensor randn_like(const Tensor& t, Generator* gen) { return randn(t.shape(), t.dtype(), gen); }
 
 Tensor randperm(int64_t n, Generator* gen) {
-  graph::check_not_tracing("randperm", "random numbers drawn while tracing would be frozen into the graph (e.g. Dropout in training mode); trace in eval mode or run eagerly");
+  graph::check_not_tracing("randperm",
+                           "random numbers drawn while tracing would be frozen into the graph (only rand "
+                           "from the default generator is a graph op); draw outside or run eagerly");
   Generator& g = gen ? *gen : default_generator();
   Tensor t = arange(n);
   int64_t* p = t.data_ptr<int64_t>();

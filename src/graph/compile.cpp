@@ -10,6 +10,7 @@
 #include "nabla/jit.h"
 #include "nabla/nn/module.h"
 #include "nabla/optim/optimizer.h"
+#include "ops/workspace.h"
 
 namespace nabla::jit {
 
@@ -62,6 +63,7 @@ Graph trace(const Fn& fn, const std::vector<Tensor>& example_inputs, const Compi
   std::vector<Tensor> outputs;
   {
     graph::TraceScope scope(&tracer);
+    ops::ws::take_high();  // workspace high-water marks are measured per recorded op from here
     for (const Tensor& x : example_inputs) tracer.add_input(x);
     outputs = fn(example_inputs);
   }

@@ -4,6 +4,7 @@
 
 #include "graph/trace.h"
 #include "nabla/autograd.h"
+#include "ops/workspace.h"
 
 namespace nabla::graph {
 namespace {
@@ -77,7 +78,8 @@ std::vector<Tensor> Executor::run(const std::vector<Tensor>& inputs) {
     if (graph_.values[v].kind == ValueKind::kParam || graph_.values[v].kind == ValueKind::kConstant)
       slots_[v] = graph_.values[v].tensor;
   Tensor ins[16], outs[8];
-  for (const Node& n : graph_.nodes) {
+  for (size_t k = 0; k < graph_.nodes.size(); ++k) {
+    const Node& n = graph_.nodes[k];
     const ops::OpDef& def = ops::op_def(n.op);
     const int ni = static_cast<int>(n.inputs.size());
     for (int i = 0; i < ni; ++i) ins[i] = slots_[n.inputs[i]];
@@ -94,7 +96,14 @@ std::vector<Tensor> Executor::run(const std::vector<Tensor>& inputs) {
         outs[j] = bound_[o].defined() ? bound_[o] : fresh_tensor(graph_.values[o]);
     }
     const int dev = static_cast<int>(graph_.values[n.outputs[0]].device.type);
-    def.kernels[dev](ins, ni, outs, n.attrs);
+    if (plan_.workspace_offset[k] >= 0) {
+      // The kernel's scratch comes from its planned arena block (ops/workspace.h).
+      ops::ws::Lend lend(static_cast<char*>(arena_->data) + plan_.workspace_offset[k],
+                         static_cast<size_t>(n.workspace + 63) / 64 * 64);
+      def.kernels[dev](ins, ni, outs, n.attrs);
+    } else {
+      def.kernels[dev](ins, ni, outs, n.attrs);
+    }
     for (const auto& [op, attrs] : n.epilogue) ops::op_def(op).kernels[dev](&outs[0], 1, &outs[0], attrs);
     for (int j = 0; j < no; ++j) slots_[n.outputs[j]] = outs[j];
   }

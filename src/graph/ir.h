@@ -46,6 +46,8 @@ struct Node {
   std::vector<std::pair<ops::OpId, ops::Attrs>> epilogue;
   /// inplace[j] = k >= 0: output j is written into input k's buffer (in-place reuse pass).
   std::vector<int> inplace;
+  /// Bytes of scratch the kernel reserved when traced (ops/workspace.h); planned into the arena.
+  int64_t workspace = 0;
 };
 
 struct Update {

@@ -2,8 +2,11 @@
 #include "graph/trace.h"
 
 #include <atomic>
+#include <sstream>
 
 #include "nabla/autograd.h"
+#include "nabla/jit.h"
+#include "ops/workspace.h"
 
 namespace nabla::graph {
 
@@ -93,6 +96,7 @@ void Tracer::record(ops::OpId id, const Tensor* in, int n, const ops::Attrs& att
     if (v.symbolic_batch) batch = v.shape[0];
   }
   int node = graph.add_node(id, attrs, std::move(ins), metas, num_outputs, n ? in[0].device() : kCPU);
+  graph.nodes[node].workspace = static_cast<int64_t>(ops::ws::take_high());  // the kernel just ran
   for (int j = 0; j < num_outputs; ++j) {
     int v = graph.nodes[node].outputs[j];
     Value& val = graph.values[v];
@@ -165,17 +169,20 @@ void Tracer::finish(const std::vector<Tensor>& outputs) {
 void check_value_read(const detail::TensorImpl* impl, const char* who) {
   Tracer* t = t_active_tracer;
   if (!t || t_allow_reads || !t->knows(impl)) return;
-  NABLA_CHECK(false, who,
-              ": reading a tensor's value inside jit::trace / jit::compile would freeze this one value "
-              "into the graph (data-dependent control flow is not traced). Compute with tensor ops "
-              "instead (where, clamp, ...), or read the value outside the compiled function");
+  std::ostringstream os;
+  os << who
+     << ": reading a tensor's value inside jit::trace / jit::compile would freeze this one value "
+        "into the graph (data-dependent control flow is not traced). Compute with tensor ops "
+        "instead (where, clamp, ...), or read the value outside the compiled function";
+  throw jit::UntraceableError(os.str());
 }
 
 AllowValueReads::AllowValueReads() { ++t_allow_reads; }
 AllowValueReads::~AllowValueReads() { --t_allow_reads; }
 
 void check_not_tracing(const char* who, const char* why) {
-  NABLA_CHECK(!t_active_tracer, who, " cannot be traced by jit::trace / jit::compile: ", why);
+  if (!t_active_tracer) return;
+  throw jit::UntraceableError(std::string(who) + " cannot be traced by jit::trace / jit::compile: " + why);
 }
 
 }  // namespace nabla::graph

@@ -95,6 +95,7 @@ void Model::compile(const CompileOptions& options) {
       metrics_.push_back({i, metrics::get(m.id(), output_name(i) + "_" + m.id())});
   }
   compile_options_ = options;
+  compiled_steps_.p.reset();               // new losses/optimizer: trace again
   optimizer_ = options.optimizer.built();  // else created from the recipe once the model is built
   compiled_ = true;
 }
@@ -142,31 +143,40 @@ void Model::update_fusion() {
                losses_[i]->fusable_activation() == output_activation(i);
 }
 
-Tensor Model::forward_loss(const std::vector<Tensor>& x, const std::vector<Tensor>& y, const Tensor& sw) {
+Model::LossParts Model::forward_losses(const std::vector<Tensor>& x, const std::vector<Tensor>& y,
+                                       const Tensor& sw) {
   NABLA_CHECK(y.size() == losses_.size(), type_, " '", name_, "': expected ", losses_.size(),
               " target(s), one per output, received ", y.size());
   auto flows = run(x, fuse_);
-  std::vector<Tensor> preds;
-  for (auto& f : flows) preds.push_back(channels_last(f));
-  Tensor total;
-  const double batch = static_cast<double>(x[0].size(0));
-  for (size_t i = 0; i < preds.size(); ++i) {
+  LossParts parts;
+  for (auto& f : flows) parts.preds.push_back(channels_last(f));
+  for (size_t i = 0; i < parts.preds.size(); ++i) {
     const bool logits = fuse_[i] || losses_[i]->from_logits();
     Tensor li;
     if (!sw.defined()) {
-      li = losses_[i]->mean(y[i], preds[i], logits);
+      li = losses_[i]->mean(y[i], parts.preds[i], logits);
     } else {
-      Tensor per = losses_[i]->per_sample(y[i], preds[i], logits);
+      Tensor per = losses_[i]->per_sample(y[i], parts.preds[i], logits);
       NABLA_CHECK(sw.numel() == per.numel(), type_, " '", name_, "': expected ", per.numel(),
                   " sample weights, received ", sw.numel());
       li = (per * sw.reshape(per.shape()).to(per.dtype())).mean();  // Keras: sum(w * loss) / batch size
     }
-    if (losses_.size() > 1) output_loss_total_[i] += li.item<double>() * batch;
+    parts.per_output.push_back(li);
     Tensor weighted = loss_weights_[i] == 1.0 ? li : li * loss_weights_[i];
-    total = total.defined() ? total + weighted : weighted;
+    parts.total = parts.total.defined() ? parts.total + weighted : weighted;
   }
-  update_metrics(y, preds, sw);
-  return total;
+  return parts;
+}
+
+double Model::track(const LossParts& parts, const std::vector<Tensor>& y, const Tensor& sw, int64_t batch) {
+  const double n = static_cast<double>(batch);
+  if (losses_.size() > 1)
+    for (size_t i = 0; i < losses_.size(); ++i)
+      output_loss_total_[i] += parts.per_output[i].item<double>() * n;
+  update_metrics(y, parts.preds, sw);
+  const double value = parts.total.item<double>();
+  loss_total_ += value * n, loss_count_ += n;
+  return value;
 }
 
 void Model::update_metrics(const std::vector<Tensor>& y, const std::vector<Tensor>& preds, const Tensor& sw) {
@@ -186,20 +196,18 @@ void Model::update_metrics(const std::vector<Tensor>& y, const std::vector<Tenso
 
 // ---- the steps -------------------------------------------------------------------------------
 double Model::train_step(const std::vector<Tensor>& x, const std::vector<Tensor>& y, const Tensor& sw) {
+  double value = 0;
+  if (compiled_train_step(x, y, sw, value)) return value;
   optimizer_->zero_grad();
-  Tensor loss = forward_loss(x, y, sw);
-  loss.backward();
+  LossParts parts = forward_losses(x, y, sw);
+  parts.total.backward();
   optimizer_->step();
-  const double value = loss.item<double>();
-  const double n = static_cast<double>(x[0].size(0));
-  loss_total_ += value * n, loss_count_ += n;
-  return value;
+  return track(parts, y, sw, x[0].size(0));
 }
 
 void Model::test_step(const std::vector<Tensor>& x, const std::vector<Tensor>& y, const Tensor& sw) {
-  const double value = forward_loss(x, y, sw).item<double>();
-  const double n = static_cast<double>(x[0].size(0));
-  loss_total_ += value * n, loss_count_ += n;
+  if (compiled_test_step(x, y, sw)) return;
+  track(forward_losses(x, y, sw), y, sw, x[0].size(0));
 }
 
 // ---- fit -------------------------------------------------------------------------------------
@@ -315,8 +323,8 @@ callbacks::History Model::fit(const data::Pipeline& pipeline, const FitOptions& 
 callbacks::History Model::fit_loop(BatchSource& source, BatchSource* val, const FitOptions& o,
                                    const std::function<void(Batch&)>& prepare) {
   NABLA_CHECK(o.epochs >= 0 && o.initial_epoch >= 0, "fit: epochs and initial_epoch must be non-negative");
-  // Graph-mode steps are not available yet: every step runs eagerly (compile's run_eagerly).
   ensure_optimizer();
+  verbose_ = o.verbose;
   update_fusion();
   auto history = std::make_shared<callbacks::History>();
   CallbackList cbs{o.callbacks};
@@ -425,9 +433,11 @@ std::vector<Tensor> Model::predict_all(const std::vector<Tensor>& x, const Predi
   int64_t step = 0;
   source.run(0, [&](Batch& b) {
     cbs.each([&](callbacks::Callback& c) { c.on_predict_batch_begin(step, logs); });
-    auto out = run(b.x, {});
+    std::vector<Tensor> out = compiled_predict(b.x);
+    if (out.empty())
+      for (auto& f : run(b.x, {})) out.push_back(channels_last(f).contiguous());
     if (parts.empty()) parts.resize(out.size());
-    for (size_t i = 0; i < out.size(); ++i) parts[i].push_back(channels_last(out[i]).contiguous());
+    for (size_t i = 0; i < out.size(); ++i) parts[i].push_back(out[i]);
     cbs.each([&](callbacks::Callback& c) { c.on_predict_batch_end(step, logs); });
     bar.update(++step, logs, {});
     return true;
@@ -450,7 +460,8 @@ Tensor Model::predict_on_batch(const Tensor& x) {
   const bool was_training = is_training();
   eval();
   NoGradGuard no_grad;
-  Tensor y = channels_last(run({x}, {})[0]).contiguous();
+  std::vector<Tensor> out = compiled_predict({x});
+  Tensor y = out.empty() ? channels_last(run({x}, {})[0]).contiguous() : out[0];
   train(was_training);
   return y;
 }

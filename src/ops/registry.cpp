@@ -29,6 +29,7 @@ bool register_all() {
   register_linalg_ops();
   register_conv_ops();
   register_optim_ops();
+  register_random_ops();
   return true;
 }
 

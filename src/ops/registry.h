@@ -103,5 +103,6 @@ void register_index_ops();
 void register_linalg_ops();
 void register_conv_ops();
 void register_optim_ops();
+void register_random_ops();
 
 }  // namespace nabla::ops

@@ -11,7 +11,8 @@
 //
 // fit is written with the public nn / optim / data APIs only (a DataLoader over a TensorDataset,
 // optimizer.zero_grad / loss.backward / optimizer.step), so it does what a hand-written loop does.
-// The training step lives in one function (Model::train_step) so a compiled step can replace it.
+// The training step lives in one function (Model::train_step); unless compile got run_eagerly =
+// true it runs as one compiled graph (nabla::jit), with the same results as the eager step.
 // Models are not copyable (they own an optimizer); parameters(), state_dict() and
 // load_state_dict() come from nn::Module.
 #pragma once
@@ -99,9 +100,12 @@ struct CompileOptions {
   /// Weights of the outputs' losses in the total (default 1 each).
   std::vector<double> loss_weights = {};
   std::vector<MetricSpec> metrics = {};
-  /// Run the training step eagerly. Graph-mode (compiled) steps are not wired in yet, so fit is
-  /// always eager for now; the flag is kept so code written today keeps its meaning.
-  bool run_eagerly = true;
+  /// Run the steps eagerly (define-by-run, debuggable). Default false, as in Keras: fit's training
+  /// step (forward, loss, backward, optimizer update), evaluate's step and predict run as compiled
+  /// graphs (jit::compile_train_step-style, one cached graph per batch shape). A model that cannot be
+  /// traced (Adagrad updates, randn / custom generators, a layer reading tensor values) runs
+  /// eagerly instead, saying why when verbose.
+  bool run_eagerly = false;
 };
 
 /// Validation inputs: .validation_data = {{x_val, y_val}} (or {{x_val, y_val, sample_weight}});
@@ -257,6 +261,11 @@ class Model : public nn::Module {
   /// One evaluation step: updates the loss trackers and metrics.
   virtual void test_step(const std::vector<Tensor>& x, const std::vector<Tensor>& y,
                          const Tensor& sample_weight);
+  /// Why the steps run eagerly although compile did not ask for run_eagerly ("" when they run
+  /// compiled, or have not run yet).
+  const std::string& eager_reason() const;
+  /// Steps (train, test, predict batches) that ran a compiled graph rather than tracing or eager.
+  int64_t compiled_graph_runs() const;
 
  protected:
   /// For Sequential: an empty, not yet built model of `type`.
@@ -297,6 +306,37 @@ class Model : public nn::Module {
   /// Forward + loss of one batch (the total, and each output's loss value).
   Tensor forward_loss(const std::vector<Tensor>& x, const std::vector<Tensor>& y, const Tensor& sw);
   void update_metrics(const std::vector<Tensor>& y, const std::vector<Tensor>& preds, const Tensor& sw);
+  /// The loss of one batch as tensors: the weighted total, each output's loss, the predictions
+  /// (logits where the loss absorbs the output activation). No host reads: it is also traced.
+  struct LossParts {
+    Tensor total;
+    std::vector<Tensor> per_output;
+    std::vector<Tensor> preds;
+  };
+  LossParts forward_losses(const std::vector<Tensor>& x, const std::vector<Tensor>& y, const Tensor& sw);
+  /// Adds a step's losses to the trackers and updates the metrics.
+  double track(const LossParts& parts, const std::vector<Tensor>& y, const Tensor& sw, int64_t batch);
+  /// Compiled steps (training_compiled.cpp): null when the step must run eagerly.
+  struct Compiled;
+  Compiled* compiled_steps();
+  /// Runs the compiled train/test step; false when the model runs eagerly.
+  bool compiled_train_step(const std::vector<Tensor>& x, const std::vector<Tensor>& y, const Tensor& sw,
+                           double& loss);
+  bool compiled_test_step(const std::vector<Tensor>& x, const std::vector<Tensor>& y, const Tensor& sw);
+  /// Compiled forward for predict; empty when the model runs eagerly.
+  std::vector<Tensor> compiled_predict(const std::vector<Tensor>& x);
+  /// The compiled functions capture `this`: a moved model starts without them.
+  struct CompiledSlot {
+    std::shared_ptr<Compiled> p;
+    CompiledSlot() = default;
+    CompiledSlot(CompiledSlot&&) noexcept {}
+    CompiledSlot& operator=(CompiledSlot&&) noexcept {
+      p.reset();
+      return *this;
+    }
+  };
+  CompiledSlot compiled_steps_;
+  int verbose_ = 0;  // of the running fit/evaluate (the eager fallback's message)
 
   bool compiled_ = false;
   CompileOptions compile_options_;

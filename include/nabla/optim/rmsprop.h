@@ -24,6 +24,9 @@ class RMSprop : public Optimizer {
 
  protected:
   void validate(const GroupOptions& o) const override;
+  /// Counts the step and writes the group's options into the hyper-parameter tensor (replayed by
+  /// compiled graphs before each run).
+  void advance(size_t group, size_t i);
 };
 
 }  // namespace nabla::optim

@@ -37,7 +37,8 @@ int eliminate_common_subexpressions(Graph& g) {
   std::map<std::pair<int, std::vector<int>>, std::vector<int>> seen;  // (op, inputs) -> nodes
   std::vector<Node> kept;
   for (auto& n : g.nodes) {
-    bool pure = std::string(op_family(n.op)) != "optim" && n.epilogue.empty();
+    const std::string family = op_family(n.op);
+    bool pure = family != "optim" && family != "random" && n.epilogue.empty();
     if (pure) {
       auto& bucket = seen[{static_cast<int>(n.op), n.inputs}];
       int match = -1;

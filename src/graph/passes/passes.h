@@ -33,7 +33,8 @@ struct MemoryPlan {
   std::vector<int> root;        // value -> the value whose buffer it uses (views, in-place)
   std::vector<int64_t> offset;  // byte offset in the arena for arena buffers, else -1
   int64_t arena_bytes = 0;
-  int64_t naive_bytes = 0;  // sum of the buffers without reuse (for the report)
+  int64_t naive_bytes = 0;                // sum of the buffers without reuse (for the report)
+  std::vector<int64_t> workspace_offset;  // node -> offset of its kernel workspace, or -1
 };
 MemoryPlan plan_memory(const Graph& g);
 

@@ -6,6 +6,7 @@ namespace nabla::ops {
 namespace optim_cpu {
 void adam_step(const Tensor* in, int n, Tensor* out, const Attrs& attrs);
 void sgd_step(const Tensor* in, int n, Tensor* out, const Attrs& attrs);
+void rmsprop_step(const Tensor* in, int n, Tensor* out, const Attrs& attrs);
 }  // namespace optim_cpu
 
 namespace {
@@ -45,6 +46,19 @@ void sgd_infer(const Tensor* in, int n, const Attrs&, TensorMeta* out) {
   out[1] = {in[2].shape(), in[0].dtype()};
 }
 
+void rmsprop_infer(const Tensor* in, int n, const Attrs&, TensorMeta* out) {
+  NABLA_CHECK(n == 6, "rmsprop_step: expected 6 inputs, got ", n);
+  NABLA_CHECK(in[0].dtype() == kFloat32 || in[0].dtype() == kFloat64,
+              "rmsprop_step: parameters must be float32 or float64, got ", in[0].dtype());
+  check_like("rmsprop_step", in[0], in[1], "grad", false);
+  check_like("rmsprop_step", in[0], in[2], "square_avg", false);
+  check_like("rmsprop_step", in[0], in[3], "momentum_buffer", true);
+  check_like("rmsprop_step", in[0], in[4], "grad_avg", true);
+  check_hyper("rmsprop_step", in[5], 5);
+  out[0] = {in[0].shape(), in[0].dtype()};
+  for (int j = 1; j < 4; ++j) out[j] = {in[j + 1].shape(), in[0].dtype()};
+}
+
 }  // namespace
 
 void register_optim_ops() {
@@ -56,6 +70,10 @@ void register_optim_ops() {
   sgd.num_outputs = 2;
   sgd.infer = sgd_infer;
   sgd.kernels[kCpu] = optim_cpu::sgd_step;
+  auto& rms = define_op(OpId::rmsprop_step);
+  rms.num_outputs = 4;
+  rms.infer = rmsprop_infer;
+  rms.kernels[kCpu] = optim_cpu::rmsprop_step;
 }
 
 }  // namespace nabla::ops

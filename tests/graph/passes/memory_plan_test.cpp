@@ -45,5 +45,41 @@ TEST(MemoryPlan, OutputsAndUpdatesLiveToTheEnd) {
   for (size_t k = 1; k < g.nodes.size(); ++k) EXPECT_NE(plan.offset[g.nodes[k].outputs[0]], plan.offset[a]);
 }
 
+TEST(MemoryPlan, KernelWorkspaceIsTracedAndPlannedPerNode) {
+  // conv2d's scratch (padded images / im2col columns) is measured while tracing and becomes one
+  // arena block per conv node, live only during that node.
+  Tensor x = randn({2, 3, 10, 10}), w1 = randn({8, 3, 3, 3}), w2 = randn({8, 8, 3, 3});
+  Graph g = testing::trace_raw(
+      [&](const std::vector<Tensor>& in) {
+        Tensor h = conv2d(in[0], w1, Tensor(), {.padding = {1, 1}});
+        return std::vector<Tensor>{conv2d(h.relu(), w2, Tensor(), {.padding = {1, 1}}).sum()};
+      },
+      {x});
+  MemoryPlan plan = plan_memory(g);
+  int with_ws = 0;
+  for (size_t k = 0; k < g.nodes.size(); ++k) {
+    const Node& n = g.nodes[k];
+    if (n.op != ops::OpId::conv2d) {
+      EXPECT_EQ(n.workspace, 0) << ops::op_name(n.op);
+      continue;
+    }
+    ASSERT_GT(n.workspace, 0);
+    ++with_ws;
+    const int64_t ws = plan.workspace_offset[k], ws_end = ws + n.workspace;
+    ASSERT_GE(ws, 0);
+    EXPECT_LE(ws_end, plan.arena_bytes);
+    // Never overlaps the node's own output (written while the scratch is in use).
+    const int o = n.outputs[0];
+    const int64_t bytes = g.values[o].shape.numel() * 4;
+    EXPECT_TRUE(ws_end <= plan.offset[o] || plan.offset[o] + bytes <= ws);
+  }
+  EXPECT_EQ(with_ws, 2);
+  // Same results as eager with the scratch in the arena.
+  std::vector<Tensor> out = testing::run(g, {x});
+  Tensor ref =
+      conv2d(conv2d(x, w1, Tensor(), {.padding = {1, 1}}).relu(), w2, Tensor(), {.padding = {1, 1}}).sum();
+  EXPECT_LT(testing::max_abs_diff(out[0], ref), 1e-3);
+}
+
 }  // namespace
 }  // namespace nabla::graph

@@ -1,0 +1,111 @@
+// CPU kernel of rmsprop_step: one fused pass per parameter (PyTorch 1.13's _single_tensor_rmsprop),
+// shared by the eager RMSprop optimizer and compiled training graphs. Each element's update depends
+// only on that element, so results do not depend on the thread count.
+#include <cmath>
+#include <cstring>
+
+#include "backend/cpu/parallel.h"
+#include "ops/registry.h"
+
+namespace nabla::ops::optim_cpu {
+namespace {
+
+template <typename T>
+struct RMSpropConsts {
+  T neg_lr, alpha, oma, eps, wd, mom;
+};
+
+// A plain function with __restrict parameters (lambda captures lose them), so the loop vectorises.
+template <typename T, bool kWeightDecay, bool kCentered, bool kMomentum>
+void rmsprop_range(T* __restrict p, const T* __restrict g, T* __restrict sq, T* __restrict gavg,
+                   T* __restrict buf, int64_t begin, int64_t end, const RMSpropConsts<T> c) {
+  for (int64_t i = begin; i < end; ++i) {
+    T gi = g[i];
+    if constexpr (kWeightDecay) gi = gi + c.wd * p[i];
+    T sqi = sq[i] * c.alpha + c.oma * (gi * gi);
+    sq[i] = sqi;
+    T avg;
+    if constexpr (kCentered) {
+      T ga = gavg[i] * c.alpha + c.oma * gi;
+      gavg[i] = ga;
+      avg = std::sqrt(sqi - ga * ga) + c.eps;
+    } else {
+      avg = std::sqrt(sqi) + c.eps;
+    }
+    if constexpr (kMomentum) {
+      T b = buf[i] * c.mom + gi / avg;
+      buf[i] = b;
+      p[i] = p[i] + c.neg_lr * b;
+    } else {
+      p[i] = p[i] + c.neg_lr * (gi / avg);
+    }
+  }
+}
+
+/// Makes out hold in's values (no-op when they share memory), so the update runs in place.
+void same_data(const Tensor& in, const Tensor& out) {
+  if (out.numel() == 0 || in.raw_data() == out.raw_data()) return;
+  if (in.is_contiguous()) {
+    std::memcpy(out.raw_data(), in.raw_data(), out.numel() * dtype_size(out.dtype()));
+    return;
+  }
+  Attrs a;
+  a.dtype = in.dtype();
+  Tensor c = out;
+  op_def(OpId::copy).kernels[kCpu](&in, 1, &c, a);
+}
+
+template <typename F>
+void with_bool(bool b, const F& f) {
+  if (b)
+    f.template operator()<true>();
+  else
+    f.template operator()<false>();
+}
+
+}  // namespace
+
+void rmsprop_step(const Tensor* in, int, Tensor* out, const Attrs&) {
+  const double* h = static_cast<const double*>(in[5].raw_data());
+  const double lr = h[0], alpha = h[1], eps = h[2], wd = h[3], momentum_v = h[4];
+  const bool momentum = out[2].numel() > 0, centered = out[3].numel() > 0;
+  same_data(in[0], out[0]);
+  for (int j = 1; j < 4; ++j) same_data(in[j + 1], out[j]);
+  Tensor grad = in[1];
+  if (!grad.is_contiguous()) {  // graph values may be views: a contiguous copy (no dispatch here)
+    auto impl = std::make_shared<detail::TensorImpl>();
+    impl->storage = detail::allocate_storage(grad.numel() * dtype_size(grad.dtype()), grad.device());
+    impl->shape = grad.shape();
+    impl->strides = contiguous_strides(grad.shape());
+    impl->dtype = grad.dtype();
+    Tensor c(std::move(impl));
+    Attrs a;
+    a.dtype = grad.dtype();
+    op_def(OpId::copy).kernels[kCpu](&in[1], 1, &c, a);
+    grad = c;
+  }
+  const int64_t n = out[0].numel();
+  auto run = [&]<typename T>() {
+    const RMSpropConsts<T> c{T(-lr), T(alpha), T(1 - alpha), T(eps), T(wd), T(momentum_v)};
+    T* p = static_cast<T*>(out[0].raw_data());
+    const T* g = static_cast<const T*>(grad.raw_data());
+    T* sq = static_cast<T*>(out[1].raw_data());
+    T* buf = momentum ? static_cast<T*>(out[2].raw_data()) : nullptr;
+    T* gavg = centered ? static_cast<T*>(out[3].raw_data()) : nullptr;
+    with_bool(wd != 0, [&]<bool kWd>() {
+      with_bool(centered, [&]<bool kCentered>() {
+        with_bool(momentum, [&]<bool kMom>() {
+          cpu::parallel_for(0, n, cpu::kGrainSize, [&](int64_t b, int64_t e) {
+            rmsprop_range<T, kWd, kCentered, kMom>(p, g, sq, gavg, buf, b, e, c);
+          });
+        });
+      });
+    });
+  };
+  if (out[0].dtype() == kFloat64)
+    run.template operator()<double>();
+  else
+    run.template operator()<float>();
+}
+
+}  // namespace nabla::ops::optim_cpu
