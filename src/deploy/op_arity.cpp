@@ -1,8 +1,10 @@
 // How many inputs each registry op takes. A bundle is untrusted input: a node with too few inputs
 // would make a shape rule or kernel read past its argument array, so the loader checks arity
-// before anything runs. The switch has no default, so -Wswitch flags an op added to op_list.def
-// without a line here.
+// before anything runs. The switch has no default and -Wswitch is an error in this file, so an op
+// added to op_list.def without a line here stops the build.
 #include "deploy/symbolic_graph.h"
+
+#pragma GCC diagnostic error "-Wswitch"
 
 namespace nabla::deploy {
 
@@ -94,6 +96,10 @@ std::pair<int, int> op_arity(ops::OpId op) {
       return {6, 6};
     case O::sgd_step:
       return {4, 4};
+    case O::rmsprop_step:
+      return {6, 6};
+    case O::rand_uniform:
+      return {0, 0};
     case O::kCount:
       break;
   }
