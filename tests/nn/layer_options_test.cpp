@@ -1,0 +1,125 @@
+// Layer options beyond PyTorch's defaults (pooling ceil_mode, dilation, count_include_pad,
+// divisor_override) vs PyTorch: forward values and input gradients
+// (fixtures: tests/fixtures/nn/gen_layer_options.py), plus the errors for invalid combinations.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <string>
+
+#include "nabla/io/npy.h"
+#include "nabla/nabla.h"
+#include "nabla/nn.h"
+
+namespace {
+using nabla::Tensor;
+namespace nn = nabla::nn;
+
+std::string dir(const std::string& c) {
+  return std::string(NABLA_FIXTURE_DIR) + "/nn/layer_options/" + c + "/";
+}
+Tensor load(const std::string& c, const std::string& name) {
+  return nabla::io::load_npy(dir(c) + name + ".npy");
+}
+bool has(const std::string& c, const std::string& name) {
+  return std::ifstream(dir(c) + name + ".npy").good();
+}
+
+void expect_close(const Tensor& got, const Tensor& want, const std::string& what, double tol = 1e-5) {
+  ASSERT_TRUE(got.defined()) << what << " is undefined";
+  ASSERT_EQ(got.shape(), want.shape()) << what;
+  EXPECT_TRUE(nabla::allclose(got.to(nabla::kFloat64), want.to(nabla::kFloat64), tol, tol))
+      << what << "\ngot  " << got << "\nwant " << want;
+}
+
+// Loads the case's weights (if any) into `layer`, runs it on x0, compares y, gx0, gw and gb.
+template <typename H>
+void check(const std::string& c, H layer) {
+  SCOPED_TRACE(c);
+  auto params = layer->named_parameters();
+  {
+    nabla::NoGradGuard g;
+    if (auto* w = params.find("weight")) w->copy_(load(c, "w"));
+    if (auto* b = params.find("bias")) b->copy_(load(c, "b"));
+  }
+  Tensor x = load(c, "x0");
+  x.set_requires_grad(true);
+  Tensor y = layer(x);
+  expect_close(y, load(c, "y"), c + ": y");
+  (y * load(c, "gy")).sum().backward();
+  expect_close(x.grad(), load(c, "gx0"), c + ": gx");
+  if (has(c, "gw")) expect_close(params.at("weight").grad(), load(c, "gw"), c + ": gw");
+  if (has(c, "gb")) expect_close(params.at("bias").grad(), load(c, "gb"), c + ": gb");
+}
+
+template <typename F>
+void expect_error(F&& fn, std::initializer_list<const char*> parts) {
+  try {
+    fn();
+    ADD_FAILURE() << "no nabla::Error";
+  } catch (const nabla::Error& e) {
+    std::string msg = e.what();
+    for (const char* p : parts) EXPECT_NE(msg.find(p), std::string::npos) << "'" << p << "' not in: " << msg;
+  }
+}
+}  // namespace
+
+TEST(LayerOptions, MaxPoolCeilModeAndDilation) {
+  check("max_ceil", nn::MaxPool2d({.kernel = 3, .stride = 2, .ceil_mode = true}));
+  check("max_ceil_pad", nn::MaxPool2d({.kernel = 3, .stride = 2, .padding = 1, .ceil_mode = true}));
+  check("max_ceil_rule", nn::MaxPool2d({.kernel = 2, .stride = 2, .padding = 1, .ceil_mode = true}));
+  check("max_ceil_3d", nn::MaxPool2d({.kernel = 2, .ceil_mode = true}));
+  check("max_dilation", nn::MaxPool2d({.kernel = 3, .stride = 2, .padding = 1, .dilation = 2}));
+  check("max_dilation_ceil",
+        nn::MaxPool2d(
+            {.kernel = {2, 3}, .stride = {2, 1}, .padding = {1, 1}, .dilation = {2, 1}, .ceil_mode = true}));
+}
+
+TEST(LayerOptions, AvgPoolCeilModeCountIncludePadDivisorOverride) {
+  check("avg_ceil", nn::AvgPool2d({.kernel = 3, .stride = 2, .ceil_mode = true}));
+  check("avg_ceil_pad", nn::AvgPool2d({.kernel = 2, .stride = 2, .padding = 1, .ceil_mode = true}));
+  check(
+      "avg_ceil_pad_nocount",
+      nn::AvgPool2d({.kernel = 3, .stride = 2, .padding = 1, .ceil_mode = true, .count_include_pad = false}));
+  check("avg_nocount", nn::AvgPool2d({.kernel = 3, .stride = 1, .padding = 1, .count_include_pad = false}));
+  check("avg_divisor", nn::AvgPool2d({.kernel = 2, .stride = 1, .padding = 1, .divisor_override = 3}));
+}
+
+TEST(LayerOptions, PoolReprShowsTheOptions) {
+  std::ostringstream s;
+  s << *nn::MaxPool2d({.kernel = 3, .stride = 2, .padding = 1, .dilation = 2, .ceil_mode = true});
+  EXPECT_EQ(s.str(), "MaxPool2d(kernel_size=3, stride=2, padding=1, dilation=2, ceil_mode=True)");
+}
+
+TEST(LayerOptions, PoolInvalidCombinations) {
+  Tensor x = nabla::randn({1, 1, 5, 5});
+  nabla::Pool2dOptions o;
+  o.kernel[0] = o.kernel[1] = 2;
+  o.divisor_override = 2;
+  expect_error([&] { nabla::max_pool2d(x, o); }, {"max_pool2d", "divisor_override"});
+  o.divisor_override = 0;
+  o.dilation[0] = 2;
+  expect_error([&] { nabla::avg_pool2d(x, o); }, {"avg_pool2d", "dilation"});
+  expect_error([&] { nn::MaxPool2d({.kernel = 2, .dilation = 0, .ceil_mode = true})(x); },
+               {"max_pool2d", "dilation must be positive"});
+  expect_error([&] { nn::MaxPool2d({.kernel = 2, .padding = 2, .ceil_mode = true})(x); },
+               {"max_pool2d", "at most half of the kernel size"});
+  expect_error([&] { nn::MaxPool2d({.kernel = 3, .dilation = 3})(x); }, {"max_pool2d", "too small"});
+  expect_error(
+      [&] {
+        nn::AvgPool2d({.kernel = 2, .ceil_mode = true})(nabla::randn({5, 5}));
+      },
+      {"avg_pool2d", "4-d input"});
+  expect_error(
+      [&] {
+        nn::AvgPool2d({.kernel = 2, .ceil_mode = true})(nabla::ones({1, 1, 4, 4}, nabla::kInt64));
+      },
+      {"avg_pool2d", "floating-point"});
+}
+
+TEST(LayerOptions, DefaultPoolOptionsKeepThePlainOps) {
+  // ceil_mode on a size where it changes nothing gives the plain op's result exactly.
+  Tensor x = nabla::randn({2, 3, 8, 8});
+  EXPECT_TRUE(nabla::equal(nn::MaxPool2d({.kernel = 2, .ceil_mode = true})(x), nn::MaxPool2d(2)(x)));
+  EXPECT_TRUE(
+      nabla::allclose(nn::AvgPool2d({.kernel = 2, .ceil_mode = true})(x), nn::AvgPool2d(2)(x), 1e-6, 1e-6));
+}
