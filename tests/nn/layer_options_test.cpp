@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include "nabla/io/npy.h"
 #include "nabla/nabla.h"
@@ -52,7 +54,8 @@ void check(const std::string& c, H layer) {
 }
 
 template <typename F>
-void expect_error(F&& fn, std::initializer_list<const char*> parts) {
+void expect_error_at(int line, F&& fn, std::initializer_list<const char*> parts) {
+  SCOPED_TRACE("expect_error at line " + std::to_string(line));
   try {
     fn();
     ADD_FAILURE() << "no nabla::Error";
@@ -61,6 +64,7 @@ void expect_error(F&& fn, std::initializer_list<const char*> parts) {
     for (const char* p : parts) EXPECT_NE(msg.find(p), std::string::npos) << "'" << p << "' not in: " << msg;
   }
 }
+#define expect_error(...) expect_error_at(__LINE__, __VA_ARGS__)
 }  // namespace
 
 TEST(LayerOptions, MaxPoolCeilModeAndDilation) {
@@ -122,4 +126,76 @@ TEST(LayerOptions, DefaultPoolOptionsKeepThePlainOps) {
   EXPECT_TRUE(nabla::equal(nn::MaxPool2d({.kernel = 2, .ceil_mode = true})(x), nn::MaxPool2d(2)(x)));
   EXPECT_TRUE(
       nabla::allclose(nn::AvgPool2d({.kernel = 2, .ceil_mode = true})(x), nn::AvgPool2d(2)(x), 1e-6, 1e-6));
+}
+
+TEST(LayerOptions, ConvPaddingModes) {
+  check("conv2d_reflect",
+        nn::Conv2d({.in = 2, .out = 3, .kernel = 3, .padding = {1, 2}, .padding_mode = "reflect"}));
+  check("conv2d_replicate",
+        nn::Conv2d(
+            {.in = 2, .out = 3, .kernel = {2, 3}, .stride = 2, .padding = 1, .padding_mode = "replicate"}));
+  check("conv2d_circular", nn::Conv2d({.in = 2,
+                                       .out = 2,
+                                       .kernel = 3,
+                                       .padding = {2, 1},
+                                       .dilation = {2, 1},
+                                       .padding_mode = "circular"}));
+  check("conv1d_circular",
+        nn::Conv1d({.in = 2, .out = 3, .kernel = 3, .padding = 2, .padding_mode = "circular"}));
+  check("conv1d_reflect_2d_input",
+        nn::Conv1d({.in = 2, .out = 2, .kernel = 3, .padding = 1, .padding_mode = "reflect"}));
+}
+
+TEST(LayerOptions, ConvPaddingSameAndValid) {
+  check("conv2d_same_even",
+        nn::Conv2d(
+            {.in = 2, .out = 3, .kernel = {4, 3}, .padding = "same", .dilation = {1, 2}, .bias = false}));
+  check("conv2d_same_reflect",
+        nn::Conv2d({.in = 2, .out = 2, .kernel = 4, .padding = "same", .padding_mode = "reflect"}));
+  check("conv2d_valid", nn::Conv2d({.in = 2, .out = 3, .kernel = 3, .padding = "valid"}));
+  check("conv1d_same",
+        nn::Conv1d(
+            {.in = 2, .out = 3, .kernel = 4, .padding = "same", .dilation = 3, .padding_mode = "replicate"}));
+  std::ostringstream s;
+  s << *nn::Conv2d({.in = 2, .out = 2, .kernel = 4, .padding = "same", .padding_mode = "reflect"});
+  EXPECT_EQ(s.str(), "Conv2d(2, 2, kernel_size=(4, 4), stride=(1, 1), padding=same, padding_mode=reflect)");
+}
+
+TEST(LayerOptions, PadModes) {
+  struct Case {
+    const char* name;
+    std::vector<int64_t> pads;
+    const char* mode;
+  };
+  for (const Case& c :
+       {Case{"pad_reflect", {2, 1, 1, 3}, "reflect"}, Case{"pad_replicate", {3, 0, 2, 2}, "replicate"},
+        Case{"pad_circular", {1, 4, 2, 0}, "circular"}, Case{"pad_reflect_1d", {3, 2}, "reflect"}}) {
+    SCOPED_TRACE(c.name);
+    Tensor x = load(c.name, "x0");
+    x.set_requires_grad(true);
+    Tensor y = nabla::F::pad(x, c.pads, c.mode);
+    expect_close(y, load(c.name, "y"), std::string(c.name) + ": y", 0);
+    (y * load(c.name, "gy")).sum().backward();
+    expect_close(x.grad(), load(c.name, "gx0"), std::string(c.name) + ": gx");
+  }
+}
+
+TEST(LayerOptions, ConvAndPadInvalidCombinations) {
+  expect_error([] { nn::Conv2d({.in = 1, .out = 1, .kernel = 3, .padding_mode = "mirror"}); },
+               {"Conv2d", "padding_mode", "'mirror'"});
+  expect_error([] { nn::Conv2d({.in = 1, .out = 1, .kernel = 3, .stride = 2, .padding = "same"}); },
+               {"Conv2d", "padding='same'", "strided"});
+  expect_error([] { nn::Conv1d({.in = 1, .out = 1, .kernel = 3, .stride = 2, .padding = "same"}); },
+               {"Conv1d", "padding='same'"});
+  expect_error([] { nn::Conv2d({.in = 1, .out = 1, .kernel = 3, .padding = "full"}); },
+               {"padding", "\"full\""});
+  Tensor x = nabla::randn({1, 2, 3, 4});
+  expect_error([&] { nabla::F::pad(x, {4, 0}, "reflect"); }, {"pad", "reflect", "size 4"});
+  expect_error([&] { nabla::F::pad(x, {0, 0, 4, 0}, "circular"); }, {"pad", "circular", "size 3"});
+  expect_error([&] { nabla::F::pad(x, {1, 1}, "wrap"); }, {"pad", "unknown mode 'wrap'"});
+  expect_error([&] { nabla::F::pad(x, {1, 1}, "reflect", 2.0); }, {"pad", "constant"});
+  expect_error([&] { nabla::F::pad(x, {1, 1, 1}, "replicate"); }, {"pad", "even number"});
+  // A reflect-padded conv on an input too small for its padding names the problem.
+  nn::Conv2d conv({.in = 2, .out = 1, .kernel = 3, .padding = 3, .padding_mode = "reflect"});
+  expect_error([&] { conv(x); }, {"reflect", "padding < the dim's size"});
 }

@@ -5,10 +5,11 @@
 //   auto y = nabla::F::max_pool2d(x, {.kernel = {2, 2}});
 #pragma once
 #include "nabla/ops.h"
-// Functions with their own files (dropout, normalization, losses):
+// Functions with their own files (dropout, normalization, losses, pad modes):
 #include "nabla/nn/functional/dropout.h"
 #include "nabla/nn/functional/loss.h"
 #include "nabla/nn/functional/normalization.h"
+#include "nabla/nn/functional/padding.h"
 
 namespace nabla::F {
 
