@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -198,4 +199,43 @@ TEST(LayerOptions, ConvAndPadInvalidCombinations) {
   // A reflect-padded conv on an input too small for its padding names the problem.
   nn::Conv2d conv({.in = 2, .out = 1, .kernel = 3, .padding = 3, .padding_mode = "reflect"});
   expect_error([&] { conv(x); }, {"reflect", "padding < the dim's size"});
+}
+
+TEST(LayerOptions, EmbeddingMaxNorm) {
+  struct Case {
+    const char* name;
+    nn::EmbeddingImpl::Options options;
+  };
+  for (const Case& c :
+       {Case{"embedding_max_norm", {.num = 10, .dim = 4, .max_norm = 1.5}},
+        Case{"embedding_max_norm_l1_pad",
+             {.num = 10, .dim = 5, .padding_idx = 3, .max_norm = 2.0, .norm_type = 1.0}},
+        Case{"embedding_max_norm_inf",
+             {.num = 10, .dim = 3, .max_norm = 1.0, .norm_type = std::numeric_limits<double>::infinity()}}}) {
+    SCOPED_TRACE(c.name);
+    nn::Embedding emb(c.options);
+    {
+      nabla::NoGradGuard g;
+      emb->weight.copy_(load(c.name, "w"));
+    }
+    Tensor y = emb(load(c.name, "x0"));
+    expect_close(y, load(c.name, "y"), std::string(c.name) + ": y");
+    expect_close(emb->weight.detach(), load(c.name, "w_after"), std::string(c.name) + ": renormed weight");
+    (y * load(c.name, "gy")).sum().backward();
+    expect_close(emb->weight.grad(), load(c.name, "gw"), std::string(c.name) + ": gw");
+  }
+  std::ostringstream s;
+  s << *nn::Embedding({.num = 10, .dim = 3, .max_norm = 1.0, .norm_type = 1.0});
+  EXPECT_EQ(s.str(), "Embedding(10, 3, max_norm=1.0, norm_type=1.0)");
+  expect_error([] { nn::Embedding({.num = 10, .dim = 3, .max_norm = -1.0}); }, {"Embedding", "max_norm"});
+  expect_error([] { nn::Embedding({.num = 10, .dim = 3, .max_norm = 1.0, .norm_type = 0.0}); },
+               {"Embedding", "norm_type"});
+  nn::Embedding emb({.num = 4, .dim = 2, .max_norm = 1.0});
+  Tensor before = emb->weight.detach().clone();
+  expect_error(
+      [&] {
+        emb(nabla::from_buffer(std::vector<int64_t>{1, 4}.data(), {2}, nabla::kInt64));
+      },
+      {"out of range"});
+  EXPECT_TRUE(nabla::equal(emb->weight.detach(), before)) << "a bad index must not renorm any row";
 }

@@ -71,6 +71,10 @@ inline Tensor flatten(const Tensor& x, int64_t start_dim = 0, int64_t end_dim = 
 inline Tensor embedding(const Tensor& indices, const Tensor& weight) {
   return nabla::embedding(weight, indices);
 }
+/// PyTorch's embedding max_norm step: rows of weight [num, dim] named in `indices` whose p-norm
+/// exceeds max_norm are scaled in place by max_norm / (norm + 1e-7), without autograd. Indices out
+/// of range throw nabla::Error before anything changes.
+void embedding_renorm_(const Tensor& weight, const Tensor& indices, double max_norm, double norm_type = 2.0);
 inline Tensor one_hot(const Tensor& indices, int64_t num_classes = -1) {
   return nabla::one_hot(indices, num_classes);
 }
