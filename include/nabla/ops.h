@@ -124,9 +124,17 @@ struct Pool2dOptions {
   int64_t kernel[2] = {2, 2};
   int64_t stride[2] = {0, 0};  // 0 = same as kernel
   int64_t padding[2] = {0, 0};
+  int64_t dilation[2] = {1, 1};  // max_pool2d only
+  /// Output size rounds up (PyTorch's ceil_mode): a last, partial window is kept when it starts
+  /// inside the input or its left padding.
+  bool ceil_mode = false;
+  /// avg_pool2d: padded zeros count in the divisor (PyTorch's default, True).
+  bool count_include_pad = true;
+  /// avg_pool2d: divide every window sum by this instead (0 = no override).
+  int64_t divisor_override = 0;
 };
 Tensor max_pool2d(const Tensor& x, const Pool2dOptions& opt = {});
-/// Average pooling; padded zeros count in the divisor (PyTorch's count_include_pad=True).
+/// Average pooling; by default padded zeros count in the divisor (PyTorch's count_include_pad=True).
 Tensor avg_pool2d(const Tensor& x, const Pool2dOptions& opt = {});
 Tensor adaptive_avg_pool2d(const Tensor& x, int64_t out_h, int64_t out_w);
 

@@ -2,7 +2,9 @@
 // OrderedPool.
 #include "nabla/data/data_loader.h"
 
-#include "data/ordered_pool.h"
+#include <span>
+
+#include "data/batch_pool.h"
 #include "data/seeds.h"
 #include "nabla/autograd.h"
 #include "nabla/data/batch_generator.h"
@@ -13,11 +15,54 @@ namespace {
 
 thread_local Generator* t_batch_generator = nullptr;
 
-struct EpochStream : detail::Stream {
-  detail::OrderedPool<int64_t> pool;
-  EpochStream(int workers, int64_t window, detail::OrderedPool<int64_t>::Pull pull,
-              detail::OrderedPool<int64_t>::Work work)
-      : pool(workers, window, std::move(pull), std::move(work), "DataLoader worker") {}
+// What every batch of one epoch is built from; build(k) is a pure function of k, so batch k is the
+// same whichever thread builds it.
+struct EpochPlan {
+  std::shared_ptr<const Dataset> dataset;
+  std::vector<int64_t> order;
+  std::function<Example(Example)> transform;
+  uint64_t epoch_seed = 0;
+  int64_t batch_size = 1, batches = 0;
+
+  std::span<const int64_t> slice(int64_t k) const {
+    const int64_t begin = k * batch_size, end = std::min<int64_t>(begin + batch_size, order.size());
+    return {order.data() + begin, static_cast<size_t>(end - begin)};
+  }
+  // `idx` is scratch space, reused across calls by the caller.
+  Example build(int64_t k, std::vector<int64_t>& idx) const {
+    std::span<const int64_t> s = slice(k);
+    idx.assign(s.begin(), s.end());
+    NoGradGuard no_grad;  // as on worker threads, so batches never depend on num_workers
+    Example batch = dataset->get_batch(idx);
+    if (!transform) return batch;
+    Generator gen(detail::derive_seed(epoch_seed, static_cast<uint64_t>(k)));
+    detail::BatchGeneratorScope scope(&gen);
+    return transform(std::move(batch));
+  }
+};
+
+// num_workers == 0: batch k is built on the caller's thread when asked for. Before returning it,
+// the rows of batch k + 1 are prefetched so that their loads overlap the caller's training step.
+struct InlineEpochStream : detail::Stream {
+  std::shared_ptr<const EpochPlan> plan;
+  std::vector<int64_t> idx;
+  int64_t k = 0;
+  explicit InlineEpochStream(std::shared_ptr<const EpochPlan> p) : plan(std::move(p)) {
+    if (plan->batches > 0) plan->dataset->prefetch(plan->slice(0));
+  }
+  std::optional<Example> next() override {
+    if (k >= plan->batches) return std::nullopt;
+    Example batch = plan->build(k++, idx);
+    if (k < plan->batches) plan->dataset->prefetch(plan->slice(k));
+    return batch;
+  }
+};
+
+struct PooledEpochStream : detail::Stream {
+  detail::BatchPool pool;
+  PooledEpochStream(int workers, int64_t window, int64_t batches, detail::BatchPool::Build build,
+                    bool low_priority)
+      : pool(workers, window, batches, std::move(build), low_priority, "DataLoader worker") {}
   std::optional<Example> next() override { return pool.next(); }
 };
 
@@ -56,30 +101,26 @@ int64_t DataLoader::size() const {
 
 DataLoader::Iterator DataLoader::begin() {
   const int64_t epoch = epoch_++;
-  auto order = std::make_shared<const std::vector<int64_t>>(sampler_->indices(epoch));
-  NABLA_CHECK(static_cast<int64_t>(order->size()) == sampler_->size(), "DataLoader: the sampler returned ",
-              order->size(), " indices for epoch ", epoch, " but its size() is ", sampler_->size());
-  const uint64_t epoch_seed = detail::derive_seed(options_.seed, static_cast<uint64_t>(epoch));
-  const int64_t batches = size(), bs = options_.batch_size;
-  // pull hands out batch numbers; work builds batch k from its slice of the
-  // epoch's order.
-  auto pull = [k = int64_t{0}, batches]() mutable -> std::optional<int64_t> {
-    if (k >= batches) return std::nullopt;
-    return k++;
-  };
-  auto work = [order, bs, epoch_seed, dataset = dataset_, transform = options_.transform](int64_t k) {
-    const int64_t begin = k * bs, end = std::min<int64_t>(begin + bs, order->size());
-    std::vector<int64_t> idx(order->begin() + begin, order->begin() + end);
-    NoGradGuard no_grad;  // as on worker threads, so batches never depend on num_workers
-    Example batch = dataset->get_batch(idx);
-    if (!transform) return batch;
-    Generator gen(detail::derive_seed(epoch_seed, static_cast<uint64_t>(k)));
-    detail::BatchGeneratorScope scope(&gen);
-    return transform(std::move(batch));
-  };
+  auto plan = std::make_shared<EpochPlan>();
+  plan->order = sampler_->indices(epoch);
+  NABLA_CHECK(static_cast<int64_t>(plan->order.size()) == sampler_->size(),
+              "DataLoader: the sampler returned ", plan->order.size(), " indices for epoch ", epoch,
+              " but its size() is ", sampler_->size());
+  plan->dataset = dataset_;
+  plan->transform = options_.transform;
+  plan->epoch_seed = detail::derive_seed(options_.seed, static_cast<uint64_t>(epoch));
+  plan->batch_size = options_.batch_size;
+  plan->batches = size();
   const int workers = options_.num_workers;
+  if (workers == 0) return Iterator(std::make_shared<InlineEpochStream>(std::move(plan)));
+  const int64_t batches = plan->batches;
+  auto build = [plan = std::shared_ptr<const EpochPlan>(std::move(plan))](int64_t k) {
+    thread_local std::vector<int64_t> idx;  // each thread's own scratch
+    return plan->build(k, idx);
+  };
   const int64_t window = static_cast<int64_t>(workers) * options_.prefetch;
-  return Iterator(std::make_shared<EpochStream>(workers, window, std::move(pull), std::move(work)));
+  return Iterator(std::make_shared<PooledEpochStream>(workers, window, batches, std::move(build),
+                                                      options_.low_priority_workers));
 }
 
 }  // namespace nabla::data

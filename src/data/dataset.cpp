@@ -1,6 +1,7 @@
 // Dataset::get_batch's default (stack of get(i)), collate, and TensorDataset.
 #include "nabla/data/dataset.h"
 
+#include "data/prefetch_rows.h"
 #include "nabla/creation.h"
 #include "nabla/data/collate.h"
 #include "nabla/data/tensor_dataset.h"
@@ -70,6 +71,17 @@ Example TensorDataset::get_batch(const std::vector<int64_t>& indices) const {
     NABLA_CHECK(i >= 0 && i < n, "TensorDataset: index ", i, " out of range for ", n, " examples");
   Tensor idx = from_buffer(indices.data(), {static_cast<int64_t>(indices.size())}, kInt64);
   return {index_select(x_, 0, idx), y_.defined() ? index_select(y_, 0, idx) : Tensor()};
+}
+
+}  // namespace nabla::data
+
+namespace nabla::data {
+
+void TensorDataset::prefetch(std::span<const int64_t> indices) const {
+  const int64_t n = size();
+  for (const Tensor* t : {&x_, &y_})
+    if (t->defined() && n > 0 && t->is_contiguous())
+      detail::prefetch_rows(t->raw_data(), static_cast<int64_t>(t->nbytes() / n), n, indices);
 }
 
 }  // namespace nabla::data

@@ -16,6 +16,21 @@ Pool2dOptions pool_options(const Size2& k, const Size2& s, const Size2& p) {
   }
   return o;
 }
+Pool2dOptions pool_options(const MaxPool2dImpl::Options& m) {
+  Pool2dOptions o = pool_options(m.kernel, m.stride, m.padding);
+  o.dilation[0] = m.dilation[0];
+  o.dilation[1] = m.dilation[1];
+  o.ceil_mode = m.ceil_mode;
+  return o;
+}
+Pool2dOptions pool_options(const AvgPool2dImpl::Options& m) {
+  Pool2dOptions o = pool_options(m.kernel, m.stride, m.padding);
+  o.ceil_mode = m.ceil_mode;
+  o.count_include_pad = m.count_include_pad;
+  o.divisor_override = m.divisor_override;
+  return o;
+}
+const char* py_bool(bool b) { return b ? "True" : "False"; }
 // PyTorch prints what it was given; we print a number when both sides agree, else a tuple.
 std::string size_repr(const Size2& s) { return s[0] == s[1] ? std::to_string(s[0]) : repr::tuple2(s); }
 Size2 resolved_stride(const Size2& k, const Size2& s) {
@@ -24,18 +39,15 @@ Size2 resolved_stride(const Size2& k, const Size2& s) {
 
 }  // namespace
 
-Tensor MaxPool2dImpl::forward(Tensor x) {
-  return F::max_pool2d(x, pool_options(options.kernel, options.stride, options.padding));
-}
+Tensor MaxPool2dImpl::forward(Tensor x) { return F::max_pool2d(x, pool_options(options)); }
 std::string MaxPool2dImpl::extra_repr() const {
   return "kernel_size=" + size_repr(options.kernel) +
          ", stride=" + size_repr(resolved_stride(options.kernel, options.stride)) +
-         ", padding=" + size_repr(options.padding) + ", dilation=1, ceil_mode=False";
+         ", padding=" + size_repr(options.padding) + ", dilation=" + size_repr(options.dilation) +
+         ", ceil_mode=" + py_bool(options.ceil_mode);
 }
 
-Tensor AvgPool2dImpl::forward(Tensor x) {
-  return F::avg_pool2d(x, pool_options(options.kernel, options.stride, options.padding));
-}
+Tensor AvgPool2dImpl::forward(Tensor x) { return F::avg_pool2d(x, pool_options(options)); }
 std::string AvgPool2dImpl::extra_repr() const {
   return "kernel_size=" + size_repr(options.kernel) +
          ", stride=" + size_repr(resolved_stride(options.kernel, options.stride)) +

@@ -104,6 +104,17 @@ TEST(Transforms, ComposeToTensorNormalizeIsExactlyTheTwoSteps) {
   EXPECT_TRUE(nabla::equal(gray.batch(all), two_steps));
   EXPECT_EQ(gray.batch(all).shape(), (nabla::Shape{2, 1, 8, 16}));
   EXPECT_TRUE(nabla::equal(gray(all[1]), two_steps[1]));
+  // A batch whose pixel count is not a multiple of 64 or 16: the 64-wide, 16-wide and scalar paths
+  // of the lookup all run, and must agree with the two steps.
+  std::vector<uint8_t> odd_pixels(3 * 7 * 13);
+  for (size_t i = 0; i < odd_pixels.size(); ++i) odd_pixels[i] = static_cast<uint8_t>(i * 37 + 11);
+  Tensor odd = nabla::from_buffer(odd_pixels.data(), {3, 7, 13}, nabla::kUInt8);
+  std::vector<float> expect(odd_pixels.size());  // torchvision's arithmetic, written out
+  for (size_t i = 0; i < expect.size(); ++i)
+    expect[i] = (static_cast<float>(odd_pixels[i]) / 255.0f - 0.2860f) / 0.3530f;
+  Tensor want = nabla::from_buffer(expect.data(), {3, 1, 7, 13}, nabla::kFloat32);
+  EXPECT_TRUE(nabla::equal(gray.batch(odd), want));
+  EXPECT_TRUE(nabla::equal(norm.batch(ToTensor().batch(odd)), want));
   // Float input is not fused (ToTensor only permutes it), and the pair can sit mid-chain.
   Tensor f = all[0].to(nabla::kFloat32);
   EXPECT_TRUE(nabla::equal(gray(f), norm(ToTensor()(f))));

@@ -7,7 +7,9 @@
 //     epoch
 //
 // Batches are produced in parallel but delivered in order: for a given seed the
-// batches are the same whatever num_workers is. Each epoch reshuffles (epoch e
+// batches are the same whatever num_workers is. The loop never blocks on a worker:
+// a batch that is not ready is built on the calling thread (the worker's copy is
+// dropped), so workers can only make an epoch faster. Each epoch reshuffles (epoch e
 // of seed s is always the same order). A worker's exception is re-thrown in the
 // loop as nabla::Error("DataLoader worker: ..."). Leaving the loop early
 // (break, exception) stops and joins the workers. Random augmentation in
@@ -41,6 +43,10 @@ struct DataLoaderOptions {
   uint64_t seed = 0;
   /// Batches each worker may build ahead of the loop (torch's prefetch_factor).
   int prefetch = 2;
+  /// Run workers at the lowest scheduling priority (nice 19, Linux): they use CPU time the training
+  /// thread leaves idle and never take turns with it on a shared core. The loop never waits for a
+  /// worker: a batch not ready yet is built on the calling thread.
+  bool low_priority_workers = true;
   /// Applied to each collated batch, in the worker (e.g. ToTensor + Normalize);
   /// see batch_generator().
   std::function<Example(Example)> transform;

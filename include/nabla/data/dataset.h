@@ -8,6 +8,7 @@
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "nabla/tensor.h"
@@ -31,6 +32,10 @@ class Dataset {
   /// The examples at `indices`, stacked along a new leading dim. Datasets held in memory
   /// override this with one gather instead of per-example tensors.
   virtual Example get_batch(const std::vector<int64_t>& indices) const;
+  /// Hint: get_batch(indices) is coming soon. Datasets held in memory start loading those rows
+  /// into the cache (the DataLoader calls this for the next batch before handing out the current
+  /// one, so the loads overlap the training step). Never throws; bad indices are ignored.
+  virtual void prefetch(std::span<const int64_t> indices) const {}
 };
 
 }  // namespace nabla::data

@@ -19,6 +19,8 @@ class TensorDataset : public Dataset {
   /// Rows `indices` of x and y, gathered with index_select (one copy per
   /// tensor).
   Example get_batch(const std::vector<int64_t>& indices) const override;
+  /// Starts loading rows `indices` of x and y into the cache (contiguous tensors only).
+  void prefetch(std::span<const int64_t> indices) const override;
   const Tensor& data() const { return x_; }
   const Tensor& targets() const { return y_; }
 

@@ -2,9 +2,13 @@
 // kaiming_uniform_(a = sqrt(5)) weights, uniform(-1/sqrt(fan_in), 1/sqrt(fan_in)) bias.
 //   nabla::nn::Conv2d conv(1, 32, 3);                                   // in, out, kernel
 //   nabla::nn::Conv2d conv2({.in = 32, .out = 64, .kernel = 3, .padding = 1});
+//   nabla::nn::Conv2d same({.in = 3, .out = 8, .kernel = 4, .padding = "same",
+//                           .padding_mode = "reflect"});             // H, W unchanged
 //   nabla::nn::ConvTranspose2d up({.in = 64, .out = 32, .kernel = 3, .stride = 2, .padding = 1,
 //                                  .output_padding = 1});              // doubles H and W
 #pragma once
+#include <string>
+
 #include "nabla/nn/module.h"
 #include "nabla/nn/options.h"
 
@@ -18,10 +22,12 @@ class Conv2dImpl : public Cloneable<Conv2dImpl> {
     int64_t out = 0;
     Size2 kernel = 1;
     Size2 stride = 1;
-    Size2 padding = 0;
+    ConvPadding padding = 0;  // or "same" / "valid"
     Size2 dilation = 1;
     int64_t groups = 1;
     bool bias = true;
+    /// How padding is filled: "zeros", "reflect", "replicate" or "circular" (see F::pad).
+    std::string padding_mode = "zeros";
   };
   Conv2dImpl(int64_t in, int64_t out, Size2 kernel, Size2 stride = 1, Size2 padding = 0)
       : Conv2dImpl(Options{in, out, kernel, stride, padding}) {}
@@ -44,10 +50,12 @@ class Conv1dImpl : public Cloneable<Conv1dImpl> {
     int64_t out = 0;
     int64_t kernel = 1;
     int64_t stride = 1;
-    int64_t padding = 0;
+    ConvPadding padding = 0;  // or "same" / "valid"
     int64_t dilation = 1;
     int64_t groups = 1;
     bool bias = true;
+    /// How padding is filled: "zeros", "reflect", "replicate" or "circular" (see F::pad).
+    std::string padding_mode = "zeros";
   };
   Conv1dImpl(int64_t in, int64_t out, int64_t kernel, int64_t stride = 1, int64_t padding = 0)
       : Conv1dImpl(Options{in, out, kernel, stride, padding}) {}

@@ -3,6 +3,7 @@
 // and gets no gradient.
 //   nabla::nn::Embedding emb(10000, 128);
 //   auto v = emb(tokens);                      // tokens [B, T] int64 -> [B, T, 128]
+//   nabla::nn::Embedding capped({.num = 100, .dim = 8, .max_norm = 1.0});   // rows renormed on use
 #pragma once
 #include <optional>
 
@@ -16,6 +17,10 @@ class EmbeddingImpl : public Cloneable<EmbeddingImpl> {
     int64_t num = 0;  // num_embeddings
     int64_t dim = 0;  // embedding_dim
     std::optional<int64_t> padding_idx = std::nullopt;
+    /// Rows looked up with a norm above max_norm are rescaled in place to max_norm first
+    /// (PyTorch's max_norm; the weight changes, without autograd).
+    std::optional<double> max_norm = std::nullopt;
+    double norm_type = 2.0;  // p of the norm for max_norm (inf allowed)
   };
   EmbeddingImpl(int64_t num, int64_t dim) : EmbeddingImpl(Options{num, dim}) {}
   explicit EmbeddingImpl(const Options& o);

@@ -5,10 +5,11 @@
 //   auto y = nabla::F::max_pool2d(x, {.kernel = {2, 2}});
 #pragma once
 #include "nabla/ops.h"
-// Functions with their own files (dropout, normalization, losses):
+// Functions with their own files (dropout, normalization, losses, pad modes):
 #include "nabla/nn/functional/dropout.h"
 #include "nabla/nn/functional/loss.h"
 #include "nabla/nn/functional/normalization.h"
+#include "nabla/nn/functional/padding.h"
 
 namespace nabla::F {
 
@@ -70,6 +71,10 @@ inline Tensor flatten(const Tensor& x, int64_t start_dim = 0, int64_t end_dim = 
 inline Tensor embedding(const Tensor& indices, const Tensor& weight) {
   return nabla::embedding(weight, indices);
 }
+/// PyTorch's embedding max_norm step: rows of weight [num, dim] named in `indices` whose p-norm
+/// exceeds max_norm are scaled in place by max_norm / (norm + 1e-7), without autograd. Indices out
+/// of range throw nabla::Error before anything changes.
+void embedding_renorm_(const Tensor& weight, const Tensor& indices, double max_norm, double norm_type = 2.0);
 inline Tensor one_hot(const Tensor& indices, int64_t num_classes = -1) {
   return nabla::one_hot(indices, num_classes);
 }

@@ -1,6 +1,7 @@
-// Pooling layers (NCHW): MaxPool2d, AvgPool2d (padded zeros count in the mean), AdaptiveAvgPool2d.
+// Pooling layers (NCHW): MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, with PyTorch's options.
 //   nabla::nn::MaxPool2d pool(2);                          // kernel 2, stride 2
-//   nabla::nn::AvgPool2d avg({.kernel = 3, .stride = 1, .padding = 1});
+//   nabla::nn::MaxPool2d ceil({.kernel = 3, .stride = 2, .dilation = 2, .ceil_mode = true});
+//   nabla::nn::AvgPool2d avg({.kernel = 3, .stride = 1, .padding = 1, .count_include_pad = false});
 //   nabla::nn::AdaptiveAvgPool2d gap(1);                   // [N, C, H, W] -> [N, C, 1, 1]
 #pragma once
 #include "nabla/nn/module.h"
@@ -14,6 +15,8 @@ class MaxPool2dImpl : public Cloneable<MaxPool2dImpl> {
     Size2 kernel = 2;
     Size2 stride = 0;  // 0 = same as kernel
     Size2 padding = 0;
+    Size2 dilation = 1;
+    bool ceil_mode = false;  // round the output size up (keep a last partial window)
   };
   MaxPool2dImpl(Size2 kernel, Size2 stride = 0, Size2 padding = 0)
       : MaxPool2dImpl(Options{kernel, stride, padding}) {}
@@ -30,6 +33,9 @@ class AvgPool2dImpl : public Cloneable<AvgPool2dImpl> {
     Size2 kernel = 2;
     Size2 stride = 0;  // 0 = same as kernel
     Size2 padding = 0;
+    bool ceil_mode = false;         // round the output size up (keep a last partial window)
+    bool count_include_pad = true;  // padded zeros count in the divisor
+    int64_t divisor_override = 0;   // divide every window sum by this (0 = none)
   };
   AvgPool2dImpl(Size2 kernel, Size2 stride = 0, Size2 padding = 0)
       : AvgPool2dImpl(Options{kernel, stride, padding}) {}

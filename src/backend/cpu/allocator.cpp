@@ -1,5 +1,7 @@
 // CPU caching allocator: size classes (powers of two, 64-byte aligned) with free lists, so a
 // training step that allocates the same shapes every iteration reaches the system only once.
+#include <sys/mman.h>
+
 #include <cstdlib>
 #include <mutex>
 #include <vector>
@@ -71,7 +73,17 @@ std::shared_ptr<Storage> allocate_storage(size_t nbytes, Device device) {
     }
     ++ca.stats.system_allocs;
   }
-  st->data = std::aligned_alloc(64, cap);
+  // Large blocks (datasets held in memory, big weights) start on a 2 MiB boundary and ask for
+  // transparent huge pages: gathering random rows of a 47 MB image table otherwise misses the TLB
+  // on nearly every row, which halves the speed of a DataLoader's batch gather. Best effort
+  // (ignored where THP is off); blocks this large round to a power of two anyway.
+  constexpr size_t kHuge = size_t(2) << 20;
+  if (cap >= 2 * kHuge) {
+    st->data = std::aligned_alloc(kHuge, cap);
+    if (st->data) madvise(st->data, cap, MADV_HUGEPAGE);
+  } else {
+    st->data = std::aligned_alloc(64, cap);
+  }
   if (!st->data) {
     std::lock_guard<std::mutex> lock(ca.mu);
     ca.stats.live_bytes -= cap;

@@ -14,6 +14,8 @@ int num_threads();
 /// Limits nabla loops started from the calling thread to n threads (0 = follow set_num_threads).
 /// Data-loading workers use 1 so that N workers never start N OpenMP teams.
 void set_thread_local_num_threads(int n);
+/// The calling thread's own limit (0 = none), to restore after a scoped change.
+int thread_local_num_threads();
 
 /// Elements below which a loop stays on the calling thread (thread start-up costs ~1-5 us).
 constexpr int64_t kGrainSize = 32768;

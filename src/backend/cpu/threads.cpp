@@ -29,6 +29,7 @@ int num_threads() {
 }
 
 void set_thread_local_num_threads(int n) { t_local_threads = n > 0 ? n : 0; }
+int thread_local_num_threads() { return t_local_threads; }
 }  // namespace cpu
 
 void set_num_threads(int n) {

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "data/prefetch_rows.h"
 #include "nabla/creation.h"
 #include "nabla/data/datasets/fashion_mnist.h"
 #include "nabla/data/idx.h"
@@ -76,6 +77,12 @@ Example MNIST::get_batch(const std::vector<int64_t>& indices) const {
     ldst[k] = lsrc[indices[k]];
   }
   return {transform_ ? transform_.batch(imgs) : imgs, lbls};
+}
+
+void MNIST::prefetch(std::span<const int64_t> indices) const {
+  const int64_t n = size(), hw = images_.size(1) * images_.size(2);
+  detail::prefetch_rows(images_.data_ptr<uint8_t>(), hw, n, indices);
+  detail::prefetch_rows(labels_.data_ptr<int64_t>(), sizeof(int64_t), n, indices);
 }
 
 std::vector<std::string> MNIST::classes() const { return {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}; }

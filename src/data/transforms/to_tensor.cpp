@@ -19,10 +19,58 @@
 namespace nabla::data::transforms {
 namespace {
 
+#if defined(__AVX512VBMI__)
+// 64 lookups at a time without a gather: the table's floats split into four 256-byte planes (byte
+// b of every entry), each plane looked up with two vpermi2b (128 entries each) and a blend on the
+// index's top bit, then the four byte planes interleaved back into floats with unpacks. ~1.5x the
+// AVX-512 gather on this machine (which is slowed by the gather-data-sampling mitigation); the
+// values are the table's bits either way.
+void lookup64(const uint8_t* s, float* o, int64_t n, const float* lut, int64_t& p) {
+  alignas(64) uint8_t planes[4][256];
+  for (int i = 0; i < 256; ++i) {
+    uint32_t u = std::bit_cast<uint32_t>(lut[i]);
+    for (int b = 0; b < 4; ++b) planes[b][i] = static_cast<uint8_t>(u >> (8 * b));
+  }
+  __m512i t0[4], t1[4], t2[4], t3[4];
+  for (int b = 0; b < 4; ++b) {
+    t0[b] = _mm512_load_si512(planes[b]);
+    t1[b] = _mm512_load_si512(planes[b] + 64);
+    t2[b] = _mm512_load_si512(planes[b] + 128);
+    t3[b] = _mm512_load_si512(planes[b] + 192);
+  }
+  // The unpacks work within 128-bit lanes: unpacklo/hi_epi8 then unpacklo/hi_epi16 turn source byte
+  // l*16 + g*4 + q (lane l, group g) into float 4l + q of output register g. Permute the indices
+  // first so that output register g holds pixels 16g .. 16g + 15 in order.
+  alignas(64) uint8_t order[64];
+  for (int l = 0; l < 4; ++l)
+    for (int g = 0; g < 4; ++g)
+      for (int q = 0; q < 4; ++q) order[l * 16 + g * 4 + q] = static_cast<uint8_t>(g * 16 + 4 * l + q);
+  const __m512i perm = _mm512_load_si512(order);
+  for (; p + 64 <= n; p += 64) {
+    __m512i idx = _mm512_permutexvar_epi8(perm, _mm512_loadu_si512(s + p));
+    __mmask64 high = _mm512_movepi8_mask(idx);
+    __m512i b[4];
+    for (int k = 0; k < 4; ++k)
+      b[k] = _mm512_mask_blend_epi8(high, _mm512_permutex2var_epi8(t0[k], idx, t1[k]),
+                                    _mm512_permutex2var_epi8(t2[k], idx, t3[k]));
+    __m512i w01l = _mm512_unpacklo_epi8(b[0], b[1]), w01h = _mm512_unpackhi_epi8(b[0], b[1]);
+    __m512i w23l = _mm512_unpacklo_epi8(b[2], b[3]), w23h = _mm512_unpackhi_epi8(b[2], b[3]);
+    _mm512_storeu_si512(o + p, _mm512_unpacklo_epi16(w01l, w23l));
+    _mm512_storeu_si512(o + p + 16, _mm512_unpackhi_epi16(w01l, w23l));
+    _mm512_storeu_si512(o + p + 32, _mm512_unpacklo_epi16(w01h, w23h));
+    _mm512_storeu_si512(o + p + 48, _mm512_unpackhi_epi16(w01h, w23h));
+  }
+}
+#endif
+
 // o[p] = lut[s[p]] for p < n. With AVX-512/AVX2 a gather does 16/8 lookups at a time (~1.7x the
-// scalar loop on a 32 x 28 x 28 batch); the values are the table's either way.
+// scalar loop on a 32 x 28 x 28 batch); with AVX-512 VBMI byte permutes do 64 (above). The values
+// are the table's either way.
 void lookup(const uint8_t* s, float* o, int64_t n, const float* lut) {
   int64_t p = 0;
+#if defined(__AVX512VBMI__)
+  if (n >= 256) lookup64(s, o, n, lut, p);  // building the planes costs ~256 table reads
+#endif
 #if defined(__AVX512F__)
   for (; p + 16 <= n; p += 16) {
     __m512i idx = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s + p)));
@@ -46,15 +94,15 @@ Tensor hwc_u8_to_chw(const Tensor& x, int64_t n, int64_t h, int64_t w, int64_t c
   const uint8_t* s = src.data_ptr<uint8_t>();
   float* o = out.data_ptr<float>();
   int64_t hw = h * w;
+  if (c == 1) {  // one channel: the layouts agree, the batch is one run of pixels
+    lookup(s, o, n * hw, luts[0]);
+    return out;
+  }
   for (int64_t b = 0; b < n; ++b) {
     const uint8_t* sb = s + b * hw * c;
     float* ob = o + b * hw * c;
-    if (c == 1) {
-      lookup(sb, ob, hw, luts[0]);
-    } else {
-      for (int64_t p = 0; p < hw; ++p)
-        for (int64_t ch = 0; ch < c; ++ch) ob[ch * hw + p] = luts[ch][sb[p * c + ch]];
-    }
+    for (int64_t p = 0; p < hw; ++p)
+      for (int64_t ch = 0; ch < c; ++ch) ob[ch * hw + p] = luts[ch][sb[p * c + ch]];
   }
   return out;
 }

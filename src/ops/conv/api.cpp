@@ -1,5 +1,6 @@
 // Public conv/pool API. 3-d inputs [C, H, W] are treated as one image, as in PyTorch.
 #include "nabla/ops.h"
+#include "ops/conv/pool_general.h"
 #include "ops/registry.h"
 
 namespace nabla {
@@ -100,6 +101,7 @@ Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bia
 }
 
 Tensor max_pool2d(const Tensor& x, const Pool2dOptions& opt) {
+  if (detail::pool_needs_general(opt, true)) return detail::max_pool2d_general(x, opt);
   Attrs a = pool_attrs(opt);
   return batched("max_pool2d", x, [&](const Tensor& xb) {
     Tensor out[2];
@@ -109,6 +111,7 @@ Tensor max_pool2d(const Tensor& x, const Pool2dOptions& opt) {
 }
 
 Tensor avg_pool2d(const Tensor& x, const Pool2dOptions& opt) {
+  if (detail::pool_needs_general(opt, false)) return detail::avg_pool2d_general(x, opt);
   Attrs a = pool_attrs(opt);
   return batched("avg_pool2d", x, [&](const Tensor& xb) { return dispatch1(OpId::avg_pool2d, {xb}, a); });
 }

@@ -25,6 +25,8 @@ class MNIST : public Dataset {
   Example get(int64_t i) const override;
   /// Gathers the images [B, H, W] in one pass, then applies transform.batch().
   Example get_batch(const std::vector<int64_t>& indices) const override;
+  /// Starts loading the images and labels at `indices` into the cache.
+  void prefetch(std::span<const int64_t> indices) const override;
 
   /// All images, uint8 [N, H, W] (shared, not copied).
   const Tensor& images() const { return images_; }
