@@ -27,6 +27,9 @@ Size2 resolved_stride(const Size2& k, const Size2& s) {
 Tensor MaxPool2dImpl::forward(Tensor x) {
   return F::max_pool2d(x, pool_options(options.kernel, options.stride, options.padding));
 }
+Tensor MaxPool2dImpl::forward_relu(const Tensor& x) {
+  return relu_max_pool2d(x, pool_options(options.kernel, options.stride, options.padding));
+}
 std::string MaxPool2dImpl::extra_repr() const {
   return "kernel_size=" + size_repr(options.kernel) +
          ", stride=" + size_repr(resolved_stride(options.kernel, options.stride)) +

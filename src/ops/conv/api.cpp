@@ -108,6 +108,15 @@ Tensor max_pool2d(const Tensor& x, const Pool2dOptions& opt) {
   });
 }
 
+Tensor relu_max_pool2d(const Tensor& x, const Pool2dOptions& opt) {
+  Attrs a = pool_attrs(opt);
+  return batched("relu_max_pool2d", x, [&](const Tensor& xb) {
+    Tensor out[2];
+    ops::dispatch(OpId::relu_max_pool2d, &xb, 1, a, out);
+    return out[0];
+  });
+}
+
 Tensor avg_pool2d(const Tensor& x, const Pool2dOptions& opt) {
   Attrs a = pool_attrs(opt);
   return batched("avg_pool2d", x, [&](const Tensor& xb) { return dispatch1(OpId::avg_pool2d, {xb}, a); });
