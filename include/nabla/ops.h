@@ -134,6 +134,9 @@ struct Pool2dOptions {
   int64_t divisor_override = 0;
 };
 Tensor max_pool2d(const Tensor& x, const Pool2dOptions& opt = {});
+/// max_pool2d(relu(x)), computed as relu(max_pool2d(x)) (equal: max commutes with ReLU) in one
+/// pass without the full-size ReLU tensor; nn::Sequential uses it for ReLU followed by MaxPool2d.
+Tensor relu_max_pool2d(const Tensor& x, const Pool2dOptions& opt = {});
 /// Average pooling; by default padded zeros count in the divisor (PyTorch's count_include_pad=True).
 Tensor avg_pool2d(const Tensor& x, const Pool2dOptions& opt = {});
 Tensor adaptive_avg_pool2d(const Tensor& x, int64_t out_h, int64_t out_w);

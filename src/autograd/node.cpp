@@ -79,8 +79,10 @@ std::vector<Tensor> OpNode::apply(std::vector<Tensor>&& grad_outputs) {
     if (saved_inputs[i].defined()) inputs[i] = saved_inputs[i].unpack(self, def.name);
   for (size_t j = 0; j < saved_outputs.size(); ++j)
     if (saved_outputs[j].defined()) outputs[j] = saved_outputs[j].unpack(self, def.name);
+  // Integer outputs (max_pool2d's argmax indices, ...) carry no gradient: no zeros are made for them.
   for (int j = 0; j < nout; ++j)
-    if (!grad_outputs[j].defined()) grad_outputs[j] = zeros(output_meta[j].shape, output_meta[j].dtype);
+    if (!grad_outputs[j].defined() && is_floating(output_meta[j].dtype))
+      grad_outputs[j] = zeros(output_meta[j].shape, output_meta[j].dtype);
   std::unique_ptr<bool[]> needs(new bool[n]);
   for (int i = 0; i < n; ++i) needs[i] = next[i].valid();
   std::vector<Tensor> grads(n);

@@ -40,6 +40,7 @@ Size2 resolved_stride(const Size2& k, const Size2& s) {
 }  // namespace
 
 Tensor MaxPool2dImpl::forward(Tensor x) { return F::max_pool2d(x, pool_options(options)); }
+Tensor MaxPool2dImpl::forward_relu(const Tensor& x) { return relu_max_pool2d(x, pool_options(options)); }
 std::string MaxPool2dImpl::extra_repr() const {
   return "kernel_size=" + size_repr(options.kernel) +
          ", stride=" + size_repr(resolved_stride(options.kernel, options.stride)) +

@@ -47,7 +47,8 @@ struct VjpArgs {
   const TensorMeta* input_meta;
   int num_inputs;
   const Tensor* outputs;
-  const Tensor* grad_outputs;  // one per output; zeros where no gradient arrived
+  const Tensor*
+      grad_outputs;  // one per output; zeros where no gradient arrived (undefined for integer outputs)
   int num_outputs;
   const Attrs& attrs;
   const bool* needs_grad;  // per input

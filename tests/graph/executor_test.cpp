@@ -99,7 +99,9 @@ TEST(Executor, NoAllocationPerStep) {
   }
   auto e1 = memory_stats();
   EXPECT_GE(e1.requests - e0.requests, 5u * 10);  // eager: one request per op result
-  EXPECT_GE(e1.requests - e0.requests, graph_requests + 5u * 8);
+  // Eager results per run: conv2d, relu_max_pool2d (values, indices; Sequential fuses ReLU +
+  // MaxPool2d), twice, and linear = 7, against the graph's one copied-out output.
+  EXPECT_GE(e1.requests - e0.requests, graph_requests + 5u * 6);
   EXPECT_GT(g.arena_bytes(), 0);
   EXPECT_LT(g.arena_bytes(), g.unplanned_bytes());
 }

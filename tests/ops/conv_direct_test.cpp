@@ -58,6 +58,7 @@ std::vector<Case> cases() {
       {2, 3, 10, 10, 4, 3, 3, {.stride = {2, 2}, .padding = {1, 1}}},  // stride 2: reference path
       {2, 7, 6, 6, 3, 1, 1, {}},                                       // pointwise: GEMM path
       {2, 3, 7, 9, 5, 3, 3, {.padding = {1, 1}}, true, true},          // strided input
+      {2, 5, 9, 6, 80, 3, 3, {.padding = {1, 1}}},  // weight grad: two channel blocks (64 + 16)
       {17, 2, 5, 5, 3, 3, 3, {.padding = {1, 1}}},
       {2, 3, 5, 37, 9, 3, 3, {.padding = {1, 1}}},  // rows of 3 slots (16 + 16 + 5 columns) // more images
                                                     // than a chunk

@@ -111,7 +111,8 @@ TEST(Conv, SecondDerivativesMatchFiniteDifferences) {
     EnableGradGuard grad_on;
     auto y = max_pool2d(in[0], {.kernel = {3, 3}, .stride = {2, 2}, .padding = {1, 1}}) +
              avg_pool2d(in[0], {.kernel = {2, 2}, .stride = {1, 1}}).sum() +
-             adaptive_avg_pool2d(in[0], 3, 3).sum();
+             adaptive_avg_pool2d(in[0], 3, 3).sum() +
+             relu_max_pool2d(in[0], {.kernel = {3, 3}, .stride = {2, 2}, .padding = {1, 1}});
     return {autograd::grad({(y * y).sum()}, {in[0]}, {}, true, true)[0]};
   };
   EXPECT_NO_THROW(autograd::gradcheck(pool, {x}));
@@ -126,7 +127,7 @@ TEST(Conv, ThreadCountDoesNotChangeResults) {
     set_num_threads(threads);
     for (auto* t : {&x, &w, &b}) t->set_grad({});
     auto y = conv2d(x, w, b, {.padding = {1, 1}});
-    auto p = max_pool2d(y) + avg_pool2d(y) + adaptive_avg_pool2d(y, 5, 5).sum();
+    auto p = max_pool2d(y) + avg_pool2d(y) + adaptive_avg_pool2d(y, 5, 5).sum() + relu_max_pool2d(y);
     (p * p).sum().backward();
     std::vector<float> out = y.to_vector<float>();
     for (const Tensor& t : {p, x.grad(), w.grad(), b.grad()}) {
@@ -186,6 +187,41 @@ TEST(Conv, MaxPool2x2MatchesNaiveLoop) {
               want_g[p * H * W + bi] += static_cast<float>(o);
             }
         EXPECT_EQ(gv, want_g) << "W=" << W << " stride=" << stride << " strided=" << strided;
+      }
+    }
+  }
+}
+
+// relu_max_pool2d (relu after pooling, gradient masked on the pooled grid) against the unfused
+// max_pool2d(relu(x)): identical values and input gradients, on integer data where ReLU creates
+// ties at zero, with NaN and -inf, on the 2x2 fast path (unit and strided rows) and the general one.
+TEST(Conv, ReluMaxPoolMatchesUnfused) {
+  Generator g(5);
+  const Pool2dOptions opts[] = {{}, {.kernel = {3, 3}, .stride = {2, 2}, .padding = {1, 1}}};
+  for (int64_t W : {5, 14, 33}) {
+    for (const Pool2dOptions& o : opts) {
+      for (bool strided : {false, true}) {
+        int64_t H = W % 2 ? 7 : 6;
+        auto base = randint(-3, 4, {2, 3, H, strided ? 2 * W : W}, kFloat32, &g);
+        auto v = base.to_vector<float>();
+        v[5] = std::nanf("");
+        v[2 * W + 9] = -std::numeric_limits<float>::infinity();
+        base = tensor(v, base.shape());
+        auto x = (strided ? base.view({2, 3, H, W, 2}).select(4, 0) : base).detach();
+        auto x1 = x.clone().set_requires_grad(true), x2 = x.clone().set_requires_grad(true);
+        auto fused = relu_max_pool2d(x1, o), plain = max_pool2d(relu(x2), o);
+        ASSERT_EQ(fused.shape(), plain.shape());
+        auto r = arange(fused.numel()).to(kFloat32).view(fused.shape()) - 7.0;
+        (fused * r).sum().backward();
+        (plain * r).sum().backward();
+        auto fv = fused.to_vector<float>(), pv = plain.to_vector<float>();
+        for (size_t i = 0; i < fv.size(); ++i) {
+          if (std::isnan(pv[i]))
+            EXPECT_TRUE(std::isnan(fv[i])) << "W=" << W << " at " << i;
+          else
+            EXPECT_EQ(fv[i], pv[i]) << "W=" << W << " at " << i;
+        }
+        EXPECT_EQ(x1.grad().to_vector<float>(), x2.grad().to_vector<float>()) << "W=" << W;
       }
     }
   }

@@ -38,6 +38,13 @@ NABLA_OP_CASES(conv) {
             },
             {.grad = false, .gradcheck = false}});
 
+  auto relu_maxp = [](Pool2dOptions o) {
+    return [o](const Inputs& x) -> Outputs { return {relu_max_pool2d(x[0], o)}; };
+  };
+  add_case({"relu_max_pool2d_basic", relu_maxp({}), {}});
+  add_case({"relu_max_pool2d_wide", relu_maxp({}), {}});
+  add_case({"relu_max_pool2d_pad", relu_maxp({.kernel = {3, 3}, .stride = {2, 2}, .padding = {1, 1}}), {}});
+
   auto avgp = [](Pool2dOptions o) {
     return [o](const Inputs& x) -> Outputs { return {avg_pool2d(x[0], o)}; };
   };

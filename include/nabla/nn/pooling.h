@@ -22,6 +22,9 @@ class MaxPool2dImpl : public Cloneable<MaxPool2dImpl> {
       : MaxPool2dImpl(Options{kernel, stride, padding}) {}
   explicit MaxPool2dImpl(const Options& o) : options(o) {}
   Tensor forward(Tensor x) override;
+  /// forward(relu(x)) in one fused op (nabla::relu_max_pool2d); Sequential uses it for a ReLU
+  /// followed by this layer.
+  Tensor forward_relu(const Tensor& x);
   std::string extra_repr() const override;
   Options options;
 };

@@ -110,6 +110,18 @@ Tensor max_pool2d(const Tensor& x, const Pool2dOptions& opt) {
   });
 }
 
+Tensor relu_max_pool2d(const Tensor& x, const Pool2dOptions& opt) {
+  // ceil_mode / dilation are composed from plain ops (pool_general.cpp); the fused kernel knows
+  // neither, so those pools take the unfused route.
+  if (detail::pool_needs_general(opt, true)) return detail::max_pool2d_general(relu(x), opt);
+  Attrs a = pool_attrs(opt);
+  return batched("relu_max_pool2d", x, [&](const Tensor& xb) {
+    Tensor out[2];
+    ops::dispatch(OpId::relu_max_pool2d, &xb, 1, a, out);
+    return out[0];
+  });
+}
+
 Tensor avg_pool2d(const Tensor& x, const Pool2dOptions& opt) {
   if (detail::pool_needs_general(opt, false)) return detail::avg_pool2d_general(x, opt);
   Attrs a = pool_attrs(opt);

@@ -52,6 +52,7 @@ void conv2d(const Tensor* in, int n, Tensor* out, const Attrs& a);
 void conv2d_input_grad(const Tensor* in, int n, Tensor* out, const Attrs& a);
 void conv2d_weight_grad(const Tensor* in, int n, Tensor* out, const Attrs& a);
 void max_pool2d(const Tensor* in, int n, Tensor* out, const Attrs& a);
+void relu_max_pool2d(const Tensor* in, int n, Tensor* out, const Attrs& a);
 void max_pool2d_grad(const Tensor* in, int n, Tensor* out, const Attrs& a);
 void avg_pool2d(const Tensor* in, int n, Tensor* out, const Attrs& a);
 void avg_pool2d_grad(const Tensor* in, int n, Tensor* out, const Attrs& a);

@@ -1,6 +1,7 @@
 // Convolution and pooling ops (NCHW). Each forward op has a *_grad primitive for its VJP; the
 // grad ops are linear in their gradient input, so their own VJPs are the forward ops again and
 // everything is twice differentiable. Kernels in conv_cpu.cpp and pool_cpu.cpp.
+#include "nabla/creation.h"
 #include "nabla/ops.h"
 #include "ops/conv/conv.h"
 
@@ -106,11 +107,26 @@ void max_pool2d_vjp(const VjpArgs& a, Tensor* g) {
   g[0] = dispatch1(OpId::max_pool2d_grad, {a.grad_outputs[0], a.outputs[1]},
                    with_shape(a.attrs, a.input_meta[0].shape));
 }
-// max_pool2d_grad(g, indices): scatters g into the argmax positions; its adjoint gathers them.
+// relu_max_pool2d = relu(max_pool2d(x)): the pool's gradient restricted to windows with y > 0.
+void relu_max_pool2d_vjp(const VjpArgs& a, Tensor* g) {
+  g[0] = dispatch1(OpId::max_pool2d_grad, {a.grad_outputs[0], a.outputs[1], a.outputs[0]},
+                   with_shape(a.attrs, a.input_meta[0].shape));
+}
+// max_pool2d_grad(g, indices[, y]): scatters g (where y > 0) into the argmax positions; its
+// adjoint gathers them (and applies the same mask). y, a mask, gets no gradient (as in ReLU's).
 void max_pool2d_grad_vjp(const VjpArgs& a, Tensor* g) {
   if (!a.needs_grad[0]) return;
   const Tensor& idx = a.inputs[1];
   g[0] = gather(a.grad_outputs[0].flatten(2), 2, idx.flatten(2)).view(a.input_meta[0].shape);
+  if (a.num_inputs == 3) g[0] = where(a.inputs[2] > 0, g[0], zeros({}, g[0].dtype()));
+}
+void max_pool2d_grad_infer(const Tensor* in, int n, const Attrs& a, TensorMeta* out) {
+  NABLA_CHECK(n == 2 || n == 3, "max_pool2d_grad: expected (grad, indices[, output]), got ", n, " inputs");
+  if (n == 3)
+    NABLA_CHECK(in[2].shape() == in[0].shape() && in[2].dtype() == in[0].dtype(), "max_pool2d_grad: output ",
+                in[2].shape(), " (", in[2].dtype(), ") does not match grad ", in[0].shape(), " (",
+                in[0].dtype(), ")");
+  out[0] = {a.shape, in[0].dtype()};
 }
 
 // ---- avg_pool2d (count_include_pad) and its grad: linear maps, adjoint of each other ----
@@ -158,7 +174,10 @@ void register_conv_ops() {
   def(OpId::max_pool2d, max_pool2d_infer, max_pool2d_vjp, conv_cpu::max_pool2d);
   define_op(OpId::max_pool2d).num_outputs = 2;
   define_op(OpId::max_pool2d).save_outputs = 0b10;
-  def(OpId::max_pool2d_grad, shape_attr_infer, max_pool2d_grad_vjp, conv_cpu::max_pool2d_grad, 0b10);
+  def(OpId::relu_max_pool2d, max_pool2d_infer, relu_max_pool2d_vjp, conv_cpu::relu_max_pool2d);
+  define_op(OpId::relu_max_pool2d).num_outputs = 2;
+  define_op(OpId::relu_max_pool2d).save_outputs = 0b11;
+  def(OpId::max_pool2d_grad, max_pool2d_grad_infer, max_pool2d_grad_vjp, conv_cpu::max_pool2d_grad, 0b110);
   def(OpId::avg_pool2d, avg_pool2d_infer, avg_pool2d_vjp, conv_cpu::avg_pool2d);
   def(OpId::avg_pool2d_grad, shape_attr_infer, avg_pool2d_grad_vjp, conv_cpu::avg_pool2d_grad);
   def(OpId::adaptive_avg_pool2d, adaptive_avg_pool2d_infer, adaptive_avg_pool2d_vjp,

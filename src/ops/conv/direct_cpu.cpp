@@ -10,8 +10,9 @@
 //                stored straight into the NCHW output;
 //   input grad:  the same kernel on the output gradient with the flipped, transposed weights and
 //                padding d(k-1) - p (needs p <= d(k-1));
-//   weight grad: gw[co][tap] = sum over images and slots of gy[co][slot] * xp[off[tap] + slot],
-//                4 x 6 (co, tap) tiles of 16-lane partial sums, images in order, lanes summed last.
+//   weight grad: gw[co][tap] = sum over images and positions of gy[co][p] * xp[off[tap] + p], with
+//                gy transposed per image so that 16 output channels share a vector: tiles of
+//                4 vectors (64 channels) x 6 taps, each weight summed in one lane, images in order.
 // Every output element is produced by one fixed sequence of operations (the split across threads
 // is over images or output-channel blocks only), so results do not depend on the thread count.
 #include <immintrin.h>
@@ -34,11 +35,11 @@ namespace {
 
 std::atomic<bool> g_direct_enabled{true};
 
-constexpr int kRB = 8;         // forward: output channels per tile
-constexpr int kNV = 2;         // forward: 16-float vectors of positions per tile
-constexpr int kGR = 4;         // weight grad: output channels per tile
-constexpr int kGC = 6;         // weight grad: taps per tile
-constexpr int64_t kChunk = 8;  // weight grad: images padded and swept together
+constexpr int kRB = 8;        // forward: output channels per tile
+constexpr int kNV = 2;        // forward: 16-float vectors of positions per tile
+constexpr int kGR = 4;        // weight grad: 16-channel vectors per tile
+constexpr int kGC = 6;        // weight grad: taps per tile
+constexpr int64_t kRows = 7;  // weight grad: output rows per sweep (the gyT block stays in L1)
 // Per-thread buffers larger than this (floats) fall back to im2col.
 constexpr int64_t kMaxBuffer = int64_t{1} << 22;
 
@@ -215,29 +216,26 @@ void fwd_batch(const Direct& D, int64_t N, const float* wpack, const float* bias
                     });
 }
 
-// ---- weight grad tile: lanes[r][c][16] += sum over images and slots of gy[r][slot] * xp[off[c] + slot] ----
+// ---- weight grad tile: acc[r][c] (16 output channels each) += sum over positions of
+// gyT[p][16 r ..] * xp[off[c] + p], positions p = (oh, ow) over rows [r0, r1) of one image ----
 template <int R, int C>
-NABLA_AVX512 void wgrad_tile(const float* gy, int64_t P, int64_t gy_img, const float* xp, int64_t xp_img,
-                             const int32_t* off, int64_t nimg, const Direct* D, float* lanes) {
+NABLA_AVX512 void wgrad_tile(const float* gyT, int64_t co_stride, const float* xp, const int32_t* off,
+                             int64_t r0, int64_t r1, int64_t Wo, int64_t Wp, float* acc_mem) {
   __m512 acc[R][C];
 #pragma GCC unroll 4
   for (int r = 0; r < R; ++r)
-#pragma GCC unroll 6
-    for (int c = 0; c < C; ++c) acc[r][c] = _mm512_loadu_ps(lanes + (r * C + c) * 16);
-  const int64_t nslots = static_cast<int64_t>(D->src.size());
-  const int32_t *src = D->src.data(), *dst = D->dst.data();
-  const uint16_t* mask = D->mask.data();
-  for (int64_t n = 0; n < nimg; ++n) {
-    const float* g = gy + n * gy_img;
-    const float* x = xp + n * xp_img;
-    for (int64_t s = 0; s < nslots; ++s) {
+#pragma GCC unroll 8
+    for (int c = 0; c < C; ++c) acc[r][c] = _mm512_loadu_ps(acc_mem + (r * C + c) * 16);
+  for (int64_t oh = r0; oh < r1; ++oh) {
+    const float* g = gyT + oh * Wo * co_stride;
+    const float* xrow = xp + oh * Wp;
+    for (int64_t ow = 0; ow < Wo; ++ow, g += co_stride) {
       __m512 gv[R];
 #pragma GCC unroll 4
-      for (int r = 0; r < R; ++r) gv[r] = _mm512_maskz_loadu_ps(mask[s], g + r * P + dst[s]);
-      const float* xs = x + src[s];
-#pragma GCC unroll 6
+      for (int r = 0; r < R; ++r) gv[r] = _mm512_loadu_ps(g + 16 * r);
+#pragma GCC unroll 8
       for (int c = 0; c < C; ++c) {
-        __m512 xv = _mm512_loadu_ps(xs + off[c]);
+        __m512 xv = _mm512_set1_ps(xrow[off[c] + ow]);
 #pragma GCC unroll 4
         for (int r = 0; r < R; ++r) acc[r][c] = _mm512_fmadd_ps(gv[r], xv, acc[r][c]);
       }
@@ -245,29 +243,75 @@ NABLA_AVX512 void wgrad_tile(const float* gy, int64_t P, int64_t gy_img, const f
   }
 #pragma GCC unroll 4
   for (int r = 0; r < R; ++r)
-#pragma GCC unroll 6
-    for (int c = 0; c < C; ++c) _mm512_storeu_ps(lanes + (r * C + c) * 16, acc[r][c]);
+#pragma GCC unroll 8
+    for (int c = 0; c < C; ++c) _mm512_storeu_ps(acc_mem + (r * C + c) * 16, acc[r][c]);
 }
 
-using WgradFn = void (*)(const float*, int64_t, int64_t, const float*, int64_t, const int32_t*, int64_t,
-                         const Direct*, float*);
+using WgradFn = void (*)(const float*, int64_t, const float*, const int32_t*, int64_t, int64_t, int64_t,
+                         int64_t, float*);
 template <int R, int... Cs>
 constexpr std::array<WgradFn, sizeof...(Cs)> wgrad_row(std::integer_sequence<int, Cs...>) {
   return {&wgrad_tile<R, Cs + 1>...};
 }
-// kWgrad[r-1][c-1]: the tile of r channels x c taps (edges of the channel and tap ranges).
+// kWgrad[r-1][c-1]: the tile of 16 r output channels x c taps.
 const std::array<std::array<WgradFn, kGC>, kGR> kWgrad = {
     wgrad_row<1>(std::make_integer_sequence<int, kGC>{}),
     wgrad_row<2>(std::make_integer_sequence<int, kGC>{}),
     wgrad_row<3>(std::make_integer_sequence<int, kGC>{}),
     wgrad_row<4>(std::make_integer_sequence<int, kGC>{})};
 
+// gyT[p][co] = gy[co][p] for one image, channels padded with zeros to co_stride (a multiple of
+// 16): 16 x 16 blocks transposed in registers (unpack, then 32-bit and 128-bit lane shuffles).
+NABLA_AVX512 void transpose_gy(const float* gy, int64_t Co, int64_t P, int64_t co_stride, float* gyT) {
+  for (int64_t c0 = 0; c0 < co_stride; c0 += 16)
+    for (int64_t p0 = 0; p0 < P; p0 += 16) {
+      int64_t np = std::min<int64_t>(16, P - p0);
+      __mmask16 m = static_cast<__mmask16>((1u << np) - 1);
+      __m512 r[16], t[16];
+#pragma GCC unroll 16
+      for (int i = 0; i < 16; ++i)
+        r[i] = c0 + i < Co ? _mm512_maskz_loadu_ps(m, gy + (c0 + i) * P + p0) : _mm512_setzero_ps();
+#pragma GCC unroll 8
+      for (int i = 0; i < 16; i += 2) {
+        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+      }
+      // r[4a + k], 128-bit lane l: rows 4a..4a+3 of column 4l + k.
+#pragma GCC unroll 4
+      for (int i = 0; i < 16; i += 4) {
+        r[i] = _mm512_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+        r[i + 1] = _mm512_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+        r[i + 2] = _mm512_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+        r[i + 3] = _mm512_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+      }
+#pragma GCC unroll 4
+      for (int k = 0; k < 4; ++k) {
+        t[k] = _mm512_shuffle_f32x4(r[k], r[4 + k], 0x88);
+        t[4 + k] = _mm512_shuffle_f32x4(r[k], r[4 + k], 0xDD);
+        t[8 + k] = _mm512_shuffle_f32x4(r[8 + k], r[12 + k], 0x88);
+        t[12 + k] = _mm512_shuffle_f32x4(r[8 + k], r[12 + k], 0xDD);
+      }
+      __m512 col[16];
+#pragma GCC unroll 4
+      for (int k = 0; k < 4; ++k) {
+        col[k] = _mm512_shuffle_f32x4(t[k], t[8 + k], 0x88);
+        col[8 + k] = _mm512_shuffle_f32x4(t[k], t[8 + k], 0xDD);
+        col[4 + k] = _mm512_shuffle_f32x4(t[4 + k], t[12 + k], 0x88);
+        col[12 + k] = _mm512_shuffle_f32x4(t[4 + k], t[12 + k], 0xDD);
+      }
+      for (int64_t j = 0; j < np; ++j) _mm512_storeu_ps(gyT + (p0 + j) * co_stride + c0, col[j]);
+    }
+}
+
 }  // namespace
 
 void set_direct_conv_enabled(bool on) { g_direct_enabled = on; }
 
-// Images swept together by one weight-grad kernel call: up to kChunk, fewer for large images.
-int64_t wgrad_chunk(const Direct& D) { return std::clamp<int64_t>(kMaxBuffer / D.xp_size, 1, kChunk); }
+// Weight grad buffers: images padded and transposed together (bounded memory).
+int64_t wgrad_span(const Direct& D, int64_t co_stride) {
+  int64_t per_image = D.xp_size + D.Ho * D.Wo * co_stride;
+  return std::clamp<int64_t>(kMaxBuffer / per_image, 1, 16);
+}
 
 bool direct_conv_applies(const ConvGeom& G, DType dtype, ConvPass pass) {
   if (!g_direct_enabled || dtype != kFloat32 || G.sh != 1 || G.sw != 1 || !have_avx512()) return false;
@@ -275,8 +319,10 @@ bool direct_conv_applies(const ConvGeom& G, DType dtype, ConvPass pass) {
   if (ig && (G.ph > G.dh * (G.kh - 1) || G.pw > G.dw * (G.kw - 1))) return false;
   Direct D = ig ? input_grad_direct(G) : forward_direct(G);
   if (D.xp_size > kMaxBuffer || D.Co_pad * D.Kc > kMaxBuffer) return false;
-  // The weight grad keeps 16 partial sums per weight.
-  return pass != ConvPass::kWeightGrad || G.Cog() * D.Kc * 16 <= kMaxBuffer;
+  // The weight grad keeps one transposed output gradient per image and an accumulator per weight.
+  int64_t co_stride = round_up(G.Cog(), 16);
+  return pass != ConvPass::kWeightGrad ||
+         (co_stride * D.Kc <= kMaxBuffer && D.Ho * D.Wo * co_stride <= kMaxBuffer);
 }
 
 void direct_conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, const Tensor& out,
@@ -328,64 +374,61 @@ void direct_conv2d_input_grad(const Tensor& gy, const Tensor& w, const Tensor& g
   }
 }
 
+// gw[co][tap] = sum over images n and positions p of gy[n][co][p] * xp_n[off[tap] + p]: output
+// channels along the vector lanes (gy transposed per image), taps along the registers of a tile.
+// Each weight is one lane of one accumulator that adds images in order and positions in order,
+// whatever the tiling or the thread that runs its tile, so results do not depend on threads.
 void direct_conv2d_weight_grad(const Tensor& gy, const Tensor& x, const Tensor& gw, const ConvGeom& G) {
   Direct D = forward_direct(G);
-  make_slots(D);
   const float* pg = static_cast<const float*>(gy.raw_data());  // contiguous [N, Co, Ho, Wo]
   const float* px = static_cast<const float*>(x.raw_data());
   const int64_t* xs = x.strides().data();
   float* pw = static_cast<float*>(gw.raw_data());
   std::vector<int32_t> off(D.Kc);
   tap_offsets(D, off.data());
-  int64_t P = G.HoWo(), Cog = G.Cog();
-  int64_t cblocks = (Cog + kGR - 1) / kGR, kblocks = (D.Kc + kGC - 1) / kGC;
-  // Each lane accumulates images in order whatever the grouping, so how many images are padded
-  // at once (`span`, bounded memory) and swept per kernel call (`chunk`, L1-sized) only affects
-  // speed. Two parallel regions per span: few fork/joins, which matters on a loaded machine.
-  const int64_t chunk = wgrad_chunk(D);
-  const int64_t span = std::max(chunk, 4 * kMaxBuffer / D.xp_size / chunk * chunk);
-  Scratch<float> lanes(Cog * D.Kc * 16), xp(std::min(span, G.N) * D.xp_size);
+  const int64_t P = G.HoWo(), Cog = G.Cog(), cs = round_up(Cog, 16);
+  // Tiles: up to 4 vectors (64 channels) x up to kGC taps, taps spread evenly over the blocks.
+  const int64_t cblocks = (cs / 16 + kGR - 1) / kGR;
+  const int64_t kblocks = (D.Kc + kGC - 1) / kGC, kc = (D.Kc + kblocks - 1) / kblocks;
+  const int64_t ntiles = cblocks * kblocks, tile_size = kGR * kGC * 16;
+  const int64_t span = wgrad_span(D, cs), gyT_size = P * cs;
+  Scratch<float> acc(ntiles * tile_size), xp(std::min(span, G.N) * D.xp_size),
+      gyT(std::min(span, G.N) * gyT_size);
   for (int64_t g = 0; g < G.groups; ++g) {
-    std::fill(lanes.p, lanes.p + Cog * D.Kc * 16, 0.0f);
+    std::fill(acc.p, acc.p + ntiles * tile_size, 0.0f);
     for (int64_t s0 = 0; s0 < G.N; s0 += span) {
       int64_t simg = std::min(span, G.N - s0);
       cpu::parallel_for(0, simg, 1, [&](int64_t b, int64_t e) {
-        for (int64_t i = b; i < e; ++i)
+        for (int64_t i = b; i < e; ++i) {
           pad_image(px + (s0 + i) * xs[0] + g * G.Cg() * xs[1], xs[1], xs[2], xs[3], D, xp.p + i * D.xp_size);
+          transpose_gy(pg + ((s0 + i) * G.Co + g * Cog) * P, Cog, P, cs, gyT.p + i * gyT_size);
+        }
       });
-      int64_t per_block = kGR * D.Kc * P * simg;
-      cpu::parallel_for(0, cblocks, std::max<int64_t>(1, cpu::kGemmParallelWork / per_block),
-                        [&](int64_t b, int64_t e) {
-                          for (int64_t cb = b; cb < e; ++cb) {
-                            int64_t r = std::min<int64_t>(kGR, Cog - cb * kGR);
-                            for (int64_t n0 = 0; n0 < simg; n0 += chunk) {
-                              int64_t nimg = std::min(chunk, simg - n0);
-                              const float* gy0 = pg + ((s0 + n0) * G.Co + g * Cog + cb * kGR) * P;
-                              for (int64_t kb = 0; kb < kblocks; ++kb) {
-                                int64_t c = std::min<int64_t>(kGC, D.Kc - kb * kGC);
-                                kWgrad[r - 1][c - 1](gy0, P, G.Co * P, xp.p + n0 * D.xp_size, D.xp_size,
-                                                     off.data() + kb * kGC, nimg, &D,
-                                                     lanes.p + (cb * kGR * D.Kc + kb * kGC * r) * 16);
-                              }
-                            }
-                          }
-                        });
+      int64_t per_tile = kGR * 16 * kc * P * simg;
+      cpu::parallel_for(
+          0, ntiles, std::max<int64_t>(1, cpu::kGemmParallelWork / per_tile), [&](int64_t b, int64_t e) {
+            for (int64_t i = 0; i < simg; ++i)
+              for (int64_t r0 = 0; r0 < G.Ho; r0 += kRows)
+                for (int64_t t = b; t < e; ++t) {
+                  int64_t cb = t / kblocks, kb = t % kblocks;
+                  int64_t r = std::min<int64_t>(kGR, cs / 16 - cb * kGR), c = std::min(kc, D.Kc - kb * kc);
+                  kWgrad[r - 1][c - 1](gyT.p + i * gyT_size + cb * kGR * 16, cs, xp.p + i * D.xp_size,
+                                       off.data() + kb * kc, r0, std::min(G.Ho, r0 + kRows), G.Wo, D.Wp,
+                                       acc.p + t * tile_size);
+                }
+          });
     }
-    // Sum each element's 16 lanes (fixed order) into gw.
+    // acc tile t holds [r][c][16 lanes]: weight (cb * 64 + 16 r + lane, kb * kc + c).
     float* gwg = pw + g * Cog * D.Kc;
-    for (int64_t cb = 0; cb < cblocks; ++cb) {
-      int64_t r = std::min<int64_t>(kGR, Cog - cb * kGR);
-      for (int64_t kb = 0; kb < kblocks; ++kb) {
-        int64_t c = std::min<int64_t>(kGC, D.Kc - kb * kGC);
-        const float* l = lanes.p + (cb * kGR * D.Kc + kb * kGC * r) * 16;
-        for (int64_t rr = 0; rr < r; ++rr)
-          for (int64_t cc = 0; cc < c; ++cc) {
-            const float* v = l + (rr * c + cc) * 16;
-            float sum = 0;
-            for (int t = 0; t < 16; ++t) sum += v[t];
-            gwg[(cb * kGR + rr) * D.Kc + kb * kGC + cc] = sum;
+    for (int64_t t = 0; t < ntiles; ++t) {
+      int64_t cb = t / kblocks, kb = t % kblocks;
+      int64_t r = std::min<int64_t>(kGR, cs / 16 - cb * kGR), c = std::min(kc, D.Kc - kb * kc);
+      for (int64_t rr = 0; rr < r; ++rr)
+        for (int64_t cc = 0; cc < c; ++cc)
+          for (int64_t lane = 0; lane < 16; ++lane) {
+            int64_t co = cb * kGR * 16 + rr * 16 + lane;
+            if (co < Cog) gwg[co * D.Kc + kb * kc + cc] = acc.p[t * tile_size + (rr * c + cc) * 16 + lane];
           }
-      }
     }
   }
 }

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <optional>
 
 #include "ops/conv/conv.h"
 #include "ops/cpu_loops.h"
@@ -70,8 +71,9 @@ bool have_avx512() {
 
 // 2x2 stride 2 over float rows with unit stride: 16 windows per step, even/odd columns split by
 // permutes, the same "later value wins if greater or NaN" rule as the scalar loops.
+// relu: relu_max_pool2d's ReLU on the pooled values (x < 0 -> 0, NaN kept, as the relu kernel).
 __attribute__((target("avx512f"))) void max_pool_2x2_avx512(const float* xp, int64_t s2, const PoolGeom& G,
-                                                            float* pv, int64_t* pi) {
+                                                            bool relu, float* pv, int64_t* pi) {
   const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
   const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
   const __m512i lane2 = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
@@ -95,6 +97,9 @@ __attribute__((target("avx512f"))) void max_pool_2x2_avx512(const float* xp, int
         best = _mm512_mask_mov_ps(best, take, v[t]);
         k = _mm512_mask_mov_epi32(k, take, _mm512_set1_epi32(t));
       }
+      if (relu)
+        best = _mm512_mask_mov_ps(best, _mm512_cmp_ps_mask(best, _mm512_setzero_ps(), _CMP_LT_OQ),
+                                  _mm512_setzero_ps());
       _mm512_mask_storeu_ps(pv + oh * G.Wo + ow, out, best);
       // index = (2 oh + k / 2) * W + 2 (ow + lane) + k % 2
       __m512i idx = _mm512_add_epi32(_mm512_set1_epi32(static_cast<int>(2 * oh * G.W + 2 * ow)), lane2);
@@ -113,8 +118,10 @@ __attribute__((target("avx512f"))) void max_pool_2x2_avx512(const float* xp, int
 // Gradient of the 2x2 stride-2 pool: the windows tile the input, so each window writes its four
 // cells (the gradient at the argmax, zeros elsewhere) in one pass, without a separate zero fill.
 // g and idx are contiguous [Ho, Wo] planes.
+// y (the pooled output of relu_max_pool2d, or null): only windows with y > 0 pass their gradient.
 __attribute__((target("avx512f"))) void max_pool_2x2_grad_avx512(const float* g, const int64_t* idx,
-                                                                 const PoolGeom& G, float* gx) {
+                                                                 const float* y, const PoolGeom& G,
+                                                                 float* gx) {
   const __m512i lo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
   const __m512i hi = _mm512_add_epi32(lo, _mm512_set1_epi32(8));
   const __m512i lane2 = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
@@ -129,6 +136,9 @@ __attribute__((target("avx512f"))) void max_pool_2x2_grad_avx512(const float* g,
       __mmask16 st_lo = static_cast<__mmask16>((1u << std::min<int64_t>(16, 2 * n)) - 1);
       __mmask16 st_hi = static_cast<__mmask16>((1u << std::max<int64_t>(0, 2 * n - 16)) - 1);
       const int64_t* ip = idx + oh * G.Wo + ow;
+      if (y)
+        in &= _mm512_cmp_ps_mask(_mm512_maskz_loadu_ps(in, y + oh * G.Wo + ow), _mm512_setzero_ps(),
+                                 _CMP_GT_OQ);
       __m512 v = _mm512_maskz_loadu_ps(in, g + oh * G.Wo + ow);
       __m256i i0 = _mm512_cvtepi64_epi32(_mm512_maskz_loadu_epi64(static_cast<__mmask8>(in), ip));
       __m256i i1 = _mm512_cvtepi64_epi32(_mm512_maskz_loadu_epi64(static_cast<__mmask8>(in >> 8), ip + 8));
@@ -154,11 +164,11 @@ __attribute__((target("avx512f"))) void max_pool_2x2_grad_avx512(const float* g,
 // NaN rule as the general loop, without its clipping.
 // Branch-free: on random data the general loop's branches mispredict about once per window.
 template <typename T>
-void max_pool_2x2(const Planes<T>& x, const T* xp, const PoolGeom& G, T* pv, int64_t* pi) {
+void max_pool_2x2(const Planes<T>& x, const T* xp, const PoolGeom& G, T* pv, int64_t* pi, bool relu) {
   using A = cpu::compute_t<T>;
   if constexpr (std::is_same_v<T, float>) {
     if (x.s3 == 1 && G.sh == 2 && G.sw == 2 && G.H * G.W < (int64_t{1} << 30) && have_avx512()) {
-      max_pool_2x2_avx512(xp, x.s2, G, pv, pi);
+      max_pool_2x2_avx512(xp, x.s2, G, relu, pv, pi);
       return;
     }
   }
@@ -177,15 +187,20 @@ void max_pool_2x2(const Planes<T>& x, const T* xp, const PoolGeom& G, T* pv, int
         best = take ? v[t] : best;
         k = take ? t : k;
       }
-      *pv = T(best);
+      *pv = T(relu && best < A(0) ? A(0) : best);
       *pi = (h + (k >> 1)) * G.W + w + (k & 1);
     }
   }
 }
 
-}  // namespace
+// relu_max_pool2d: ReLU applied to the pooled plane while it is in cache (max commutes with the
+// monotone ReLU, so this equals pooling relu(x)); the same rule as the relu kernel (NaN stays).
+template <typename T>
+void relu_plane(T* v, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) v[i] = v[i] < T(0) ? T(0) : v[i];
+}
 
-void max_pool2d(const Tensor* in, int, Tensor* out, const Attrs& a) {
+void max_pool2d_impl(const Tensor* in, Tensor* out, const Attrs& a, bool relu) {
   PoolGeom G = pool_geom(in[0].shape(), a);
   int64_t* pi = static_cast<int64_t*>(out[1].raw_data());
   visit_float(in[0].dtype(), [&](auto tag) {
@@ -197,9 +212,10 @@ void max_pool2d(const Tensor* in, int, Tensor* out, const Attrs& a) {
       const T* xp = x.plane(p);
       int64_t o = p * G.Ho * G.Wo;
       if (G.kh == 2 && G.kw == 2 && G.ph == 0 && G.pw == 0) {
-        max_pool_2x2(x, xp, G, pv + o, pi + o);
+        max_pool_2x2(x, xp, G, pv + o, pi + o, relu);
         return;
       }
+      T* plane_out = pv + o;
       for (int64_t oh = 0; oh < G.Ho; ++oh)
         for (int64_t ow = 0; ow < G.Wo; ++ow, ++o) {
           Window win(G, oh, ow);
@@ -216,31 +232,45 @@ void max_pool2d(const Tensor* in, int, Tensor* out, const Attrs& a) {
           pv[o] = T(best);
           pi[o] = bi;
         }
+      if (relu) relu_plane(plane_out, G.Ho * G.Wo);
     });
   });
 }
 
-void max_pool2d_grad(const Tensor* in, int, Tensor* out, const Attrs& a) {
+}  // namespace
+
+void max_pool2d(const Tensor* in, int, Tensor* out, const Attrs& a) { max_pool2d_impl(in, out, a, false); }
+void relu_max_pool2d(const Tensor* in, int, Tensor* out, const Attrs& a) {
+  max_pool2d_impl(in, out, a, true);
+}
+
+// (g, indices[, y]): with y (relu_max_pool2d's output) the gradient of windows whose pooled
+// value is not > 0 is dropped, ReLU's backward applied on the pooled grid.
+void max_pool2d_grad(const Tensor* in, int n, Tensor* out, const Attrs& a) {
   PoolGeom G = pool_geom(out[0].shape(), a);
   Planes<int64_t> idx(in[1]);
   visit_float(in[0].dtype(), [&](auto tag) {
     using T = decltype(tag);
     using A = cpu::compute_t<T>;
     Planes<T> g(in[0]);
+    std::optional<Planes<T>> y;
+    if (n == 3) y.emplace(in[2]);
     T* px = static_cast<T*>(out[0].raw_data());
     bool fast = std::is_same_v<T, float> && G.kh == 2 && G.kw == 2 && G.sh == 2 && G.sw == 2 && G.ph == 0 &&
                 G.pw == 0 && g.s3 == 1 && g.s2 == G.Wo && idx.s3 == 1 && idx.s2 == G.Wo &&
-                G.H * G.W < (int64_t{1} << 30) && have_avx512();
+                (!y || (y->s3 == 1 && y->s2 == G.Wo)) && G.H * G.W < (int64_t{1} << 30) && have_avx512();
     for_planes(G.planes, G.H * G.W + G.Ho * G.Wo, [&](int64_t p) {
       T* gx = px + p * G.H * G.W;
       if constexpr (std::is_same_v<T, float>) {
-        if (fast) return max_pool_2x2_grad_avx512(g.plane(p), idx.plane(p), G, gx);
+        if (fast) return max_pool_2x2_grad_avx512(g.plane(p), idx.plane(p), y ? y->plane(p) : nullptr, G, gx);
       }
       std::fill(gx, gx + G.H * G.W, T(0));
       const T* gp = g.plane(p);
       const int64_t* ip = idx.plane(p);
+      const T* yp = y ? y->plane(p) : nullptr;
       for (int64_t oh = 0; oh < G.Ho; ++oh)
         for (int64_t ow = 0; ow < G.Wo; ++ow) {
+          if (yp && !(static_cast<A>(y->at(yp, oh, ow)) > A(0))) continue;
           int64_t k = idx.at(ip, oh, ow);
           gx[k] = T(static_cast<A>(gx[k]) + static_cast<A>(g.at(gp, oh, ow)));
         }
