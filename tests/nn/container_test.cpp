@@ -40,6 +40,20 @@ TEST(Sequential, ReluMaxPoolFusionGivesTheLayerByLayerResult) {
   for (size_t i = 0; i < fused.size(); ++i) EXPECT_EQ(fused[i], plain[i]) << "parameter " << i;
 }
 
+TEST(Sequential, ReluMaxPoolFusionKeepsCeilModeAndDilation) {
+  // The fused kernel knows neither option; the pool must still give PyTorch's shapes and values.
+  nabla::manual_seed(4);
+  for (auto opt : {nn::MaxPool2dImpl::Options{.kernel = 2, .ceil_mode = true},
+                   nn::MaxPool2dImpl::Options{.kernel = 3, .stride = 2, .dilation = 2, .ceil_mode = true}}) {
+    nn::Sequential net{nn::ReLU(), nn::MaxPool2d(opt)};
+    Tensor x = nabla::randn({2, 3, 9, 9});
+    Tensor y = net(x);
+    Tensor z = nn::MaxPool2d(opt)(F::relu(x));
+    ASSERT_EQ(y.shape(), z.shape());
+    EXPECT_EQ(y.to_vector<float>(), z.to_vector<float>());
+  }
+}
+
 TEST(Sequential, FusedLayersStillNameTheFailingLayer) {
   nn::Sequential net{nn::Linear(4, 4), nn::ReLU(), nn::MaxPool2d(2)};
   try {
