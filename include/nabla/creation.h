@@ -13,7 +13,7 @@
 
 namespace nabla {
 
-/// dtype + device + requires_grad for factories: nabla::zeros({2}, {.dtype = kInt64}).
+/// dtype + device + requires_grad for factories: nabla::zeros({2}, kInt64), or {kFloat32, kCPU, true}.
 struct TensorOptions {
   DType dtype = kFloat32;
   Device device = kCPU;

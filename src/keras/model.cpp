@@ -109,6 +109,8 @@ void Model::check_inputs(const std::vector<Tensor>& xs) const {
                                  ", received ", shape_str(got));
     }
   }
+  input_dtypes_.clear();
+  for (const Tensor& x : xs) input_dtypes_.push_back(x.dtype());
 }
 
 void Model::build_from(const std::vector<TensorShape>&) {}

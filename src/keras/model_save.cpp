@@ -14,7 +14,9 @@ void Model::save(const std::string& path) {
   }
   NABLA_CHECK(built_, type_, " '", name_,
               "': save before the model is built (give an input shape or call it)");
-  // Example inputs: zeros of each input's shape at batch 2 (only shapes and dtypes matter).
+  // Example inputs: zeros of each input's shape at batch 2 (only shapes and dtypes matter), in the
+  // dtypes the model last ran on (int64 indices for an Embedding).
+  const std::vector<DType> dtypes = input_dtypes_;
   std::vector<Tensor> examples;
   for (const TensorShape& s : input_shapes_) {
     std::vector<int64_t> dims(s.begin(), s.end());
@@ -23,7 +25,8 @@ void Model::save(const std::string& path) {
     for (int64_t d : dims)
       NABLA_CHECK(d >= 0, type_, " '", name_, "': save needs fixed input sizes besides the batch, got ",
                   Shape(dims));
-    examples.push_back(zeros(Shape(dims)));
+    const size_t i = examples.size();
+    examples.push_back(zeros(Shape(dims), i < dtypes.size() ? dtypes[i] : kFloat32));
   }
   ExportOptions options;
   for (size_t i = 0; i < examples.size(); ++i)

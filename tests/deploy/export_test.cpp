@@ -113,6 +113,24 @@ TEST(Deploy, KerasSequentialBatchNormDropoutSave) {
   EXPECT_GT(nabla::load(weights).size(), 0u);
 }
 
+TEST(Deploy, KerasEmbeddingSavesWithIntegerInputs) {
+  // save() exports with the dtypes the model last ran on: int64 token ids here, not float32.
+  keras::clear_session();
+  manual_seed(5);
+  using namespace keras;
+  auto model =
+      Sequential({layers::Embedding(20, 4, {.input_shape = {5}}), layers::Flatten(), layers::Dense(3)});
+  model.compile({.optimizer = "adam", .loss = "mse"});
+  Tensor ids = randint(0, 20, {16, 5});
+  model.fit(ids, randn({16, 3}), {.epochs = 1, .batch_size = 8, .verbose = 0});
+  data_test::TempDir dir;
+  model.save(dir / "emb");
+  LoadedModel m = load_model(dir / "emb");
+  EXPECT_EQ(m.signature().inputs.at(0).dtype, kInt64);
+  Tensor xt = randint(0, 20, {3, 5});
+  EXPECT_LT(max_diff(m(xt), model.predict(xt)), 1e-6);
+}
+
 TEST(Deploy, KerasFunctionalTwoInputsTwoOutputs) {
   keras::clear_session();
   manual_seed(4);

@@ -288,6 +288,9 @@ class Model : public nn::Module {
   std::string type_, name_;
   std::vector<std::shared_ptr<Layer>> layers_;
   std::vector<TensorShape> input_shapes_;  // with the batch dim (-1)
+  // dtypes of the last real inputs (check_inputs records them), so save() exports an Embedding
+  // model with integer inputs; float32 for a model that has not run yet.
+  mutable std::vector<DType> input_dtypes_;
   bool built_ = false;
 
  private:
