@@ -126,7 +126,7 @@ class BatchPool {
     if (error) {
       finished_ = true;
       shutdown();
-      rethrow_wrapped(error);
+      rethrow_worker_error(who_, error);
     }
     return value;
   }
@@ -187,16 +187,6 @@ class BatchPool {
     cv_.notify_all();
     for (auto& t : threads_)
       if (t.joinable()) t.join();
-  }
-
-  [[noreturn]] void rethrow_wrapped(const std::exception_ptr& e) const {
-    try {
-      std::rethrow_exception(e);
-    } catch (const std::exception& ex) {
-      throw Error(who_ + ": " + ex.what());
-    } catch (...) {
-      throw Error(who_ + ": unknown exception");
-    }
   }
 
   Build build_;

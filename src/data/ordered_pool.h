@@ -79,7 +79,7 @@ class OrderedPool {
     if (s.error) {
       finished_ = true;
       shutdown();
-      rethrow_wrapped(s.error);
+      rethrow_worker_error(who_, s.error);
     }
     return std::move(s.value);
   }
@@ -146,16 +146,6 @@ class OrderedPool {
     cv_space_.notify_all();
     for (auto& t : threads_)
       if (t.joinable()) t.join();
-  }
-
-  [[noreturn]] void rethrow_wrapped(const std::exception_ptr& e) const {
-    try {
-      std::rethrow_exception(e);
-    } catch (const std::exception& ex) {
-      throw Error(who_ + ": " + ex.what());
-    } catch (...) {
-      throw Error(who_ + ": unknown exception");
-    }
   }
 
   Pull pull_;

@@ -4,8 +4,12 @@
 #include <omp.h>
 #include <xmmintrin.h>
 
+#include <exception>
+#include <string>
+
 #include "backend/cpu/parallel.h"
 #include "nabla/autograd.h"
+#include "nabla/error.h"
 
 namespace nabla::data::detail {
 
@@ -21,6 +25,18 @@ inline void enter_worker_thread(unsigned fp_mode) {
   omp_set_num_threads(1);  // OpenBLAS-openmp sizes its team from this thread's ICV
   GradMode::set_enabled(false);
   _mm_setcsr(fp_mode);
+}
+
+/// Re-throws an exception caught in a worker, in the consumer, as nabla::Error prefixed with
+/// `who` (the loader or pipeline stage), keeping the worker's message.
+[[noreturn]] inline void rethrow_worker_error(const std::string& who, const std::exception_ptr& e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    throw Error(who + ": " + ex.what());
+  } catch (...) {
+    throw Error(who + ": unknown exception");
+  }
 }
 
 }  // namespace nabla::data::detail

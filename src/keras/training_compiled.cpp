@@ -28,6 +28,27 @@ namespace nabla::keras {
 struct Model::Compiled {
   std::optional<jit::CompiledFunction> train, test, predict;
   std::string eager_reason;  // set once graph mode was given up
+
+  // A step graph's outputs: the total loss, each output's loss (only when there are several), then
+  // the predictions. to_outputs packs them (detached for the train step, whose graph also
+  // differentiates them); from_outputs unpacks them for the host-side trackers and metrics.
+  static std::vector<Tensor> to_outputs(const LossParts& parts, bool detach) {
+    auto d = [detach](const Tensor& t) { return detach ? t.detach() : t; };
+    std::vector<Tensor> out{d(parts.total)};
+    if (parts.per_output.size() > 1)
+      for (auto& l : parts.per_output) out.push_back(d(l));
+    for (auto& p : parts.preds) out.push_back(d(p));
+    return out;
+  }
+  static LossParts from_outputs(const std::vector<Tensor>& out, size_t n_out) {
+    LossParts parts;
+    parts.total = out[0];
+    size_t k = 1;
+    if (n_out > 1)
+      for (size_t i = 0; i < n_out; ++i) parts.per_output.push_back(out[k++]);
+    for (size_t i = 0; i < n_out; ++i) parts.preds.push_back(out[k++]);
+    return parts;
+  }
 };
 
 const std::string& Model::eager_reason() const {
@@ -123,11 +144,7 @@ bool Model::compiled_train_step(const std::vector<Tensor>& x, const std::vector<
             LossParts parts = forward_losses(s.x, s.y, s.sw);
             parts.total.backward();
             optimizer_->step();
-            std::vector<Tensor> out{parts.total.detach()};
-            if (parts.per_output.size() > 1)
-              for (auto& l : parts.per_output) out.push_back(l.detach());
-            for (auto& p : parts.preds) out.push_back(p.detach());
-            return out;
+            return Compiled::to_outputs(parts, /*detach=*/true);
           } catch (const jit::UntraceableError&) {
             restore_buffers(saved);
             throw;
@@ -138,12 +155,7 @@ bool Model::compiled_train_step(const std::vector<Tensor>& x, const std::vector<
   std::vector<Tensor> out;
   if (!run_or_fall_back(c->eager_reason, verbose_, "fit", [&] { out = (*c->train)(pack(x, y, sw)); }))
     return false;
-  LossParts parts;
-  parts.total = out[0];
-  size_t k = 1;
-  if (n_out > 1)
-    for (size_t i = 0; i < n_out; ++i) parts.per_output.push_back(out[k++]);
-  for (size_t i = 0; i < n_out; ++i) parts.preds.push_back(out[k++]);
+  LossParts parts = Compiled::from_outputs(out, n_out);
   loss = track(parts, y, sw, x[0].size(0));
   return true;
 }
@@ -158,23 +170,14 @@ bool Model::compiled_test_step(const std::vector<Tensor>& x, const std::vector<T
           Split s = split(in, nx, ny);
           NoGradGuard no_grad;
           LossParts parts = forward_losses(s.x, s.y, s.sw);
-          std::vector<Tensor> out{parts.total};
-          if (parts.per_output.size() > 1)
-            for (auto& l : parts.per_output) out.push_back(l);
-          for (auto& p : parts.preds) out.push_back(p);
-          return out;
+          return Compiled::to_outputs(parts, /*detach=*/false);
         },
         jit::CompileOptions{}, [this] { return std::string(is_training() ? "train" : "eval"); }, this);
   }
   std::vector<Tensor> out;
   if (!run_or_fall_back(c->eager_reason, verbose_, "evaluate", [&] { out = (*c->test)(pack(x, y, sw)); }))
     return false;
-  LossParts parts;
-  parts.total = out[0];
-  size_t k = 1;
-  if (n_out > 1)
-    for (size_t i = 0; i < n_out; ++i) parts.per_output.push_back(out[k++]);
-  for (size_t i = 0; i < n_out; ++i) parts.preds.push_back(out[k++]);
+  LossParts parts = Compiled::from_outputs(out, n_out);
   track(parts, y, sw, x[0].size(0));
   return true;
 }

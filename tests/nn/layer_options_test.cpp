@@ -12,27 +12,21 @@
 #include "nabla/io/npy.h"
 #include "nabla/nabla.h"
 #include "nabla/nn.h"
+#include "support/expect_close.h"
+#include "support/fixture_suite.h"
 
 namespace {
 using nabla::Tensor;
 namespace nn = nabla::nn;
 
-std::string dir(const std::string& c) {
-  return std::string(NABLA_FIXTURE_DIR) + "/nn/layer_options/" + c + "/";
-}
 Tensor load(const std::string& c, const std::string& name) {
-  return nabla::io::load_npy(dir(c) + name + ".npy");
+  return nabla::testing::fixture_in("nn/layer_options", c, name);
 }
 bool has(const std::string& c, const std::string& name) {
-  return std::ifstream(dir(c) + name + ".npy").good();
+  return nabla::testing::fixture_in_exists("nn/layer_options", c, name);
 }
 
-void expect_close(const Tensor& got, const Tensor& want, const std::string& what, double tol = 1e-5) {
-  ASSERT_TRUE(got.defined()) << what << " is undefined";
-  ASSERT_EQ(got.shape(), want.shape()) << what;
-  EXPECT_TRUE(nabla::allclose(got.to(nabla::kFloat64), want.to(nabla::kFloat64), tol, tol))
-      << what << "\ngot  " << got << "\nwant " << want;
-}
+using nabla::testing::expect_close;
 
 // Loads the case's weights (if any) into `layer`, runs it on x0, compares y, gx0, gw and gb.
 template <typename H>

@@ -8,25 +8,21 @@
 #include "nabla/io/npy.h"
 #include "nabla/nabla.h"
 #include "nabla/nn.h"
+#include "support/expect_close.h"
+#include "support/fixture_suite.h"
 
 namespace {
 using nabla::Tensor;
 namespace nn = nabla::nn;
 
-std::string dir(const std::string& c) { return std::string(NABLA_FIXTURE_DIR) + "/nn/layers/" + c + "/"; }
 Tensor load(const std::string& c, const std::string& name) {
-  return nabla::io::load_npy(dir(c) + name + ".npy");
+  return nabla::testing::fixture_in("nn/layers", c, name);
 }
 bool has(const std::string& c, const std::string& name) {
-  return std::ifstream(dir(c) + name + ".npy").good();
+  return nabla::testing::fixture_in_exists("nn/layers", c, name);
 }
 
-void expect_close(const Tensor& got, const Tensor& want, const std::string& what, double tol = 1e-5) {
-  ASSERT_TRUE(got.defined()) << what << " is undefined";
-  ASSERT_EQ(got.shape(), want.shape()) << what;
-  EXPECT_TRUE(nabla::allclose(got.to(nabla::kFloat64), want.to(nabla::kFloat64), tol, tol))
-      << what << "\ngot  " << got << "\nwant " << want;
-}
+using nabla::testing::expect_close;
 
 // Loads the case's weights into `m`, runs forward on its inputs, compares y and all gradients.
 template <typename Fwd>
