@@ -24,6 +24,8 @@ std::pair<int, int> op_arity(ops::OpId op) {
       return {1, 1};
     case O::cat:
       return {1, -1};
+    case O::fused_elementwise:
+      return {1, 8};  // ops/elementwise/fused.h: kMaxInputs
     case O::add:
     case O::sub:
     case O::mul:

@@ -3,6 +3,8 @@
 
 #include <sstream>
 
+#include "ops/elementwise/fused.h"
+
 namespace nabla::graph {
 
 int Graph::add_value(Value v) {
@@ -124,7 +126,10 @@ std::string Graph::dump() const {
     os << " = " << ops::op_name(n.op) << "(";
     for (size_t k = 0; k < n.inputs.size(); ++k) os << (k ? ", " : "") << "%" << n.inputs[k];
     os << ")";
-    dump_attrs(os, n.attrs);
+    if (n.op == ops::OpId::fused_elementwise)
+      os << " {" << ops::fused::describe(n.attrs, static_cast<int>(n.inputs.size())) << "}";
+    else
+      dump_attrs(os, n.attrs);
     for (const auto& [op, at] : n.epilogue) {
       os << " +" << ops::op_name(op);
       dump_attrs(os, at);

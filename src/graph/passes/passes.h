@@ -1,6 +1,6 @@
 // Graph passes. Each takes a Graph and rewrites it in place, keeping it in topological order and
 // leaving values it no longer uses unreferenced (the dump and the executor skip them). Order used
-// by jit::compile: fold -> simplify -> cse -> simplify -> dce -> fuse -> schedule -> inplace; memory planning
+// by jit::compile: fold -> simplify -> cse -> simplify -> dce -> fuse chains -> fuse epilogues -> schedule -> inplace; memory planning
 // runs last, in the executor.
 #pragma once
 #include <cstdint>
@@ -18,6 +18,9 @@ int fold_constants(Graph& g);
 int eliminate_common_subexpressions(Graph& g);
 /// Algebraic simplification: x*1, x/1, x+0, x-0, double permute/neg, reshape chains, redundant copies.
 int simplify(Graph& g);
+/// Loop fusion: chains of float32 elementwise ops (intermediates read by nobody else) become one
+/// fused_elementwise node that reads and writes memory once (ops/elementwise/fused.h).
+int fuse_elementwise_chains(Graph& g);
 /// Fusion: a unary elementwise op that is the only user of a linear/conv2d/matmul/elementwise result
 /// runs in place in that node's epilogue (bias + activation after the GEMM; unary chains in one buffer).
 int fuse_epilogues(Graph& g);

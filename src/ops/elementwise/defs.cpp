@@ -211,6 +211,7 @@ void register_elementwise_ops() {
 
   register_elementwise_binary_cpu();
   register_elementwise_unary_cpu();
+  register_fused_elementwise();
 }
 
 }  // namespace nabla::ops

@@ -7,6 +7,8 @@ namespace nabla::ops {
 /// Fill the CPU kernel slots of the binary / unary elementwise ops (cpu.cpp, cpu_unary.cpp).
 void register_elementwise_binary_cpu();
 void register_elementwise_unary_cpu();
+/// Registers fused_elementwise (fused.cpp): the graph's one-loop elementwise chains.
+void register_fused_elementwise();
 
 }  // namespace nabla::ops
 
