@@ -137,6 +137,22 @@ Tensor max_pool2d(const Tensor& x, const Pool2dOptions& opt = {});
 /// max_pool2d(relu(x)), computed as relu(max_pool2d(x)) (equal: max commutes with ReLU) in one
 /// pass without the full-size ReLU tensor; nn::Sequential uses it for ReLU followed by MaxPool2d.
 Tensor relu_max_pool2d(const Tensor& x, const Pool2dOptions& opt = {});
+/// max_pool2d and where each maximum came from (PyTorch's return_indices=True): int64 indices
+/// h * W + w into each input plane [H, W], first maximum in a window (a NaN wins). Not
+/// differentiable themselves; they feed max_unpool2d.
+std::pair<Tensor, Tensor> max_pool2d_with_indices(const Tensor& x, const Pool2dOptions& opt = {});
+struct MaxUnpool2dOptions {
+  int64_t kernel[2] = {2, 2};
+  int64_t stride[2] = {0, 0};  // 0 = same as kernel
+  int64_t padding[2] = {0, 0};
+  /// Output [H, W]; {0, 0} = (in - 1) * stride - 2 * padding + kernel. Pass the pooled input's size
+  /// when pooling dropped rows/columns (e.g. an odd size with kernel 2).
+  int64_t output_size[2] = {0, 0};
+};
+/// The partial inverse of max_pool2d (PyTorch's max_unpool2d): each value goes back to the
+/// position its index names, zeros elsewhere. Positions named by several windows (overlapping
+/// pools) hold the (equal) value once, and their gradient is shared among those windows.
+Tensor max_unpool2d(const Tensor& x, const Tensor& indices, const MaxUnpool2dOptions& opt = {});
 /// Average pooling; by default padded zeros count in the divisor (PyTorch's count_include_pad=True).
 Tensor avg_pool2d(const Tensor& x, const Pool2dOptions& opt = {});
 Tensor adaptive_avg_pool2d(const Tensor& x, int64_t out_h, int64_t out_w);

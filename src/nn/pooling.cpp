@@ -41,6 +41,25 @@ Size2 resolved_stride(const Size2& k, const Size2& s) {
 
 Tensor MaxPool2dImpl::forward(Tensor x) { return F::max_pool2d(x, pool_options(options)); }
 Tensor MaxPool2dImpl::forward_relu(const Tensor& x) { return relu_max_pool2d(x, pool_options(options)); }
+std::pair<Tensor, Tensor> MaxPool2dImpl::forward_with_indices(const Tensor& x) {
+  return F::max_pool2d_with_indices(x, pool_options(options));
+}
+
+Tensor MaxUnpool2dImpl::forward(const Tensor& x, const Tensor& indices, std::optional<Size2> output_size) {
+  MaxUnpool2dOptions o;
+  for (int d = 0; d < 2; ++d) {
+    o.kernel[d] = options.kernel[d];
+    o.stride[d] = options.stride[d];
+    o.padding[d] = options.padding[d];
+    o.output_size[d] = output_size ? (*output_size)[d] : 0;
+  }
+  return F::max_unpool2d(x, indices, o);
+}
+std::string MaxUnpool2dImpl::extra_repr() const {
+  return "kernel_size=" + repr::tuple2(options.kernel) +
+         ", stride=" + repr::tuple2(resolved_stride(options.kernel, options.stride)) +
+         ", padding=" + repr::tuple2(options.padding);
+}
 std::string MaxPool2dImpl::extra_repr() const {
   return "kernel_size=" + size_repr(options.kernel) +
          ", stride=" + size_repr(resolved_stride(options.kernel, options.stride)) +

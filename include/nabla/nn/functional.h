@@ -57,6 +57,12 @@ inline Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tens
 
 // ---- pooling -------------------------------------------------------------------------------
 inline Tensor max_pool2d(const Tensor& x, const Pool2dOptions& opt = {}) { return nabla::max_pool2d(x, opt); }
+inline std::pair<Tensor, Tensor> max_pool2d_with_indices(const Tensor& x, const Pool2dOptions& opt = {}) {
+  return nabla::max_pool2d_with_indices(x, opt);
+}
+inline Tensor max_unpool2d(const Tensor& x, const Tensor& indices, const MaxUnpool2dOptions& opt = {}) {
+  return nabla::max_unpool2d(x, indices, opt);
+}
 /// Padded zeros count in the divisor (count_include_pad=True).
 inline Tensor avg_pool2d(const Tensor& x, const Pool2dOptions& opt = {}) { return nabla::avg_pool2d(x, opt); }
 inline Tensor adaptive_avg_pool2d(const Tensor& x, int64_t out_h, int64_t out_w) {

@@ -11,6 +11,7 @@
 #include <limits>
 #include <vector>
 
+#include "nabla/autograd.h"
 #include "nabla/creation.h"
 #include "nabla/error.h"
 
@@ -106,6 +107,45 @@ Tensor max_pool2d_general(const Tensor& x, const Pool2dOptions& o) {
         best = best.defined() ? maximum(best, v) : v.contiguous();
       }
     return best;
+  });
+}
+
+Tensor max_pool2d_general_indices(const Tensor& x, const Pool2dOptions& o) {
+  const char* op = "max_pool2d";
+  NoGradGuard no_grad;
+  return batched4(op, x, [&](const Tensor& x4) {
+    PoolDim h = pool_dim(op, x4.shape(), 2, o), w = pool_dim(op, x4.shape(), 3, o);
+    const double lowest = -std::numeric_limits<double>::infinity();
+    // Padding (and ceil_mode's extra rows) is -inf: never strictly greater than the running best.
+    Tensor xp = pad(x4.detach(), {w.p, w.p + w.extra, h.p, h.p + h.extra}, lowest);
+    const Shape out{x4.size(0), x4.size(1), h.out, w.out};
+    // PyTorch starts each window's argmax at its first position inside the input (so a window of
+    // -inf values points there) and scans row by row with `val > best || isnan(val)`.
+    std::vector<int64_t> first(static_cast<size_t>(h.out * w.out)), cand(first.size());
+    for (int64_t oh = 0; oh < h.out; ++oh)
+      for (int64_t ow = 0; ow < w.out; ++ow) {
+        int64_t r = oh * h.s - h.p, c = ow * w.s - w.p;
+        while (r < 0) r += h.d;
+        while (c < 0) c += w.d;
+        first[oh * w.out + ow] = r * w.in + c;
+      }
+    Tensor idx = tensor(first, Shape{1, 1, h.out, w.out}).expand(out).contiguous();
+    Tensor best = full(out, lowest, x4.dtype());
+    for (int64_t i = 0; i < h.k; ++i)
+      for (int64_t j = 0; j < w.k; ++j) {
+        for (int64_t oh = 0; oh < h.out; ++oh)
+          for (int64_t ow = 0; ow < w.out; ++ow) {
+            const int64_t r = oh * h.s + i * h.d - h.p, c = ow * w.s + j * w.d - w.p;
+            cand[oh * w.out + ow] = r >= 0 && r < h.in && c >= 0 && c < w.in ? r * w.in + c : -1;
+          }
+        Tensor v = xp.slice(2, i * h.d, i * h.d + (h.out - 1) * h.s + 1, h.s)
+                       .slice(3, j * w.d, j * w.d + (w.out - 1) * w.s + 1, w.s);
+        // Once the best is NaN only another NaN replaces it; otherwise v > best or v is NaN.
+        Tensor take = where(ne(best, best), ne(v, v), logical_not(le(v, best)));
+        best = where(take, v, best);
+        idx = where(take, tensor(cand, Shape{1, 1, h.out, w.out}), idx);
+      }
+    return idx;
   });
 }
 
