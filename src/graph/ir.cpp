@@ -43,6 +43,21 @@ void Graph::replace_uses(int from, int to) {
     if (u.source == from) u.source = to;
 }
 
+int Graph::remove_nodes(const std::vector<bool>& drop) {
+  std::vector<Node> kept;
+  int removed = 0;
+  for (size_t k = 0; k < nodes.size(); ++k) {
+    if (drop[k])
+      ++removed;
+    else
+      kept.push_back(std::move(nodes[k]));
+  }
+  nodes = std::move(kept);
+  for (size_t k = 0; k < nodes.size(); ++k)
+    for (int o : nodes[k].outputs) values[o].node = static_cast<int>(k);
+  return removed;
+}
+
 std::vector<int> Graph::use_counts() const {
   std::vector<int> c(values.size(), 0);
   for (const auto& n : nodes)

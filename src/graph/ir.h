@@ -68,6 +68,9 @@ struct Graph {
                int num_outputs, Device device);
   /// Replaces every use of value `from` (node inputs, outputs, update sources) by `to`.
   void replace_uses(int from, int to);
+  /// Removes the nodes with drop[k] set, keeping the others in order (and their outputs' producer
+  /// indices right). Returns how many were removed.
+  int remove_nodes(const std::vector<bool>& drop);
   /// Number of uses of each value (node inputs + outputs + update sources).
   std::vector<int> use_counts() const;
   /// Readable text form (one line per node, values as %id with dtype and shape).

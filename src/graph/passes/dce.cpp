@@ -14,18 +14,9 @@ int dead_code_elimination(Graph& g) {
     if (keep[k])
       for (int i : n.inputs) live[i] = true;
   }
-  std::vector<Node> kept;
-  int removed = 0;
-  for (size_t k = 0; k < g.nodes.size(); ++k) {
-    if (keep[k])
-      kept.push_back(std::move(g.nodes[k]));
-    else
-      ++removed;
-  }
-  g.nodes = std::move(kept);
-  for (size_t k = 0; k < g.nodes.size(); ++k)
-    for (int o : g.nodes[k].outputs) g.values[o].node = static_cast<int>(k);
-  return removed;
+  std::vector<bool> drop(keep.size());
+  for (size_t k = 0; k < keep.size(); ++k) drop[k] = !keep[k];
+  return g.remove_nodes(drop);
 }
 
 }  // namespace nabla::graph

@@ -130,12 +130,7 @@ int fuse_elementwise_chains(Graph& g) {
     ++fused;
   }
   if (fused == 0) return 0;
-  std::vector<Node> kept;
-  for (size_t k = 0; k < g.nodes.size(); ++k)
-    if (!drop[k]) kept.push_back(std::move(g.nodes[k]));
-  g.nodes = std::move(kept);
-  for (size_t k = 0; k < g.nodes.size(); ++k)
-    for (int o : g.nodes[k].outputs) g.values[o].node = static_cast<int>(k);
+  g.remove_nodes(drop);
   return fused;
 }
 
