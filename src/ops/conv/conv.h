@@ -71,6 +71,13 @@ void direct_conv2d_input_grad(const Tensor& gy, const Tensor& w, const Tensor& g
 void direct_conv2d_weight_grad(const Tensor& gy, const Tensor& x, const Tensor& gw, const ConvGeom& G);
 /// Tests: false routes every call through im2col + GEMM (the reference path).
 void set_direct_conv_enabled(bool on);
+bool direct_conv_enabled();
+
+// Weight grad with few taps per channel (wgrad_small_cpu.cpp): positions along the lanes, gy read
+// in place. gy contiguous, x any strides, any stride/padding/dilation/groups.
+/// Whether it takes this call (float32, AVX-512, Cg * kh * kw <= 16, at least 16 positions).
+bool small_wgrad_applies(const ConvGeom& G, DType dtype);
+void small_conv2d_weight_grad(const Tensor& gy, const Tensor& x, const Tensor& gw, const ConvGeom& G);
 }  // namespace conv_cpu
 
 }  // namespace nabla::ops

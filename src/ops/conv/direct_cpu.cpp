@@ -306,6 +306,7 @@ NABLA_AVX512 void transpose_gy(const float* gy, int64_t Co, int64_t P, int64_t c
 }  // namespace
 
 void set_direct_conv_enabled(bool on) { g_direct_enabled = on; }
+bool direct_conv_enabled() { return g_direct_enabled; }
 
 // Weight grad buffers: images padded and transposed together (bounded memory).
 int64_t wgrad_span(const Direct& D, int64_t co_stride) {
