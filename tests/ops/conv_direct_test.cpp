@@ -60,8 +60,9 @@ std::vector<Case> cases() {
       {2, 3, 7, 9, 5, 3, 3, {.padding = {1, 1}}, true, true},          // strided input
       {2, 5, 9, 6, 80, 3, 3, {.padding = {1, 1}}},  // weight grad: two channel blocks (64 + 16)
       {17, 2, 5, 5, 3, 3, 3, {.padding = {1, 1}}},
-      {2, 3, 5, 37, 9, 3, 3, {.padding = {1, 1}}},  // rows of 3 slots (16 + 16 + 5 columns) // more images
-                                                    // than a chunk
+      {2, 3, 5, 37, 9, 3, 3, {.padding = {1, 1}}},   // rows of 3 slots (16 + 16 + 5 columns) // more images
+                                                     // than a chunk
+      {70, 3, 6, 5, 20, 3, 3, {.padding = {1, 1}}},  // weight grad: three chunks of images (32 + 32 + 6)
       // Few taps per channel: the small weight-grad kernel (wgrad_small_cpu.cpp).
       {3, 1, 9, 20, 7, 3, 3, {.stride = {2, 1}, .padding = {1, 2}, .dilation = {1, 2}}},  // odd Co, tail
                                                                                           // lanes
@@ -117,7 +118,8 @@ TEST(ConvDirect, SeedLayersUseDirectPath) {
 // other images in the batch.
 TEST(ConvDirect, ThreadCountAndBatchSplitDoNotChangeResults) {
   for (Case c : {Case{16, 32, 14, 14, 64, 3, 3, {.padding = {1, 1}}},
-                 Case{16, 1, 28, 28, 32, 3, 3, {.padding = {1, 1}}}}) {
+                 Case{16, 1, 28, 28, 32, 3, 3, {.padding = {1, 1}}},
+                 Case{40, 8, 6, 6, 24, 3, 3, {.padding = {1, 1}}}}) {
     int saved = get_num_threads();
     set_num_threads(1);
     Grads one = run(c, kFloat32, 11);

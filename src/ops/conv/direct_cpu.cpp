@@ -35,11 +35,12 @@ namespace {
 
 std::atomic<bool> g_direct_enabled{true};
 
-constexpr int kRB = 8;        // forward: output channels per tile
-constexpr int kNV = 2;        // forward: 16-float vectors of positions per tile
-constexpr int kGR = 4;        // weight grad: 16-channel vectors per tile
-constexpr int kGC = 6;        // weight grad: taps per tile
-constexpr int64_t kRows = 7;  // weight grad: output rows per sweep (the gyT block stays in L1)
+constexpr int kRB = 8;          // forward: output channels per tile
+constexpr int kNV = 2;          // forward: 16-float vectors of positions per tile
+constexpr int kGR = 4;          // weight grad: 16-channel vectors per tile
+constexpr int kGC = 6;          // weight grad: taps per tile
+constexpr int64_t kRows = 7;    // weight grad: output rows per sweep (the gyT block stays in L1)
+constexpr int64_t kChunk = 32;  // weight grad: images per chunk (partial sums added at the end)
 // Per-thread buffers larger than this (floats) fall back to im2col.
 constexpr int64_t kMaxBuffer = int64_t{1} << 22;
 
@@ -377,8 +378,11 @@ void direct_conv2d_input_grad(const Tensor& gy, const Tensor& w, const Tensor& g
 
 // gw[co][tap] = sum over images n and positions p of gy[n][co][p] * xp_n[off[tap] + p]: output
 // channels along the vector lanes (gy transposed per image), taps along the registers of a tile.
-// Each weight is one lane of one accumulator that adds images in order and positions in order,
-// whatever the tiling or the thread that runs its tile, so results do not depend on threads.
+// The batch is cut into fixed chunks of kChunk images (whatever the thread count); each weight is
+// one lane of one accumulator per chunk that adds the chunk's images and positions in order, and
+// the chunks' sums are added in order at the end. Threads take whole chunks when there are several
+// (each thread then pads and transposes the images it reads itself, in its own cache), else
+// the tiles of the one chunk; either way no result depends on the thread count.
 void direct_conv2d_weight_grad(const Tensor& gy, const Tensor& x, const Tensor& gw, const ConvGeom& G) {
   Direct D = forward_direct(G);
   const float* pg = static_cast<const float*>(gy.raw_data());  // contiguous [N, Co, Ho, Wo]
@@ -391,35 +395,54 @@ void direct_conv2d_weight_grad(const Tensor& gy, const Tensor& x, const Tensor& 
   // Tiles: up to 4 vectors (64 channels) x up to kGC taps, taps spread evenly over the blocks.
   const int64_t cblocks = (cs / 16 + kGR - 1) / kGR;
   const int64_t kblocks = (D.Kc + kGC - 1) / kGC, kc = (D.Kc + kblocks - 1) / kblocks;
-  const int64_t ntiles = cblocks * kblocks, tile_size = kGR * kGC * 16;
-  const int64_t span = wgrad_span(D, cs), gyT_size = P * cs;
-  Scratch<float> acc(ntiles * tile_size), xp(std::min(span, G.N) * D.xp_size),
-      gyT(std::min(span, G.N) * gyT_size);
-  for (int64_t g = 0; g < G.groups; ++g) {
-    std::fill(acc.p, acc.p + ntiles * tile_size, 0.0f);
-    for (int64_t s0 = 0; s0 < G.N; s0 += span) {
-      int64_t simg = std::min(span, G.N - s0);
-      cpu::parallel_for(0, simg, 1, [&](int64_t b, int64_t e) {
+  const int64_t ntiles = cblocks * kblocks, tile_size = kGR * kGC * 16, acc_size = ntiles * tile_size;
+  const int64_t span = std::min(wgrad_span(D, cs), kChunk), gyT_size = P * cs;
+  const int64_t nchunks = (G.N + kChunk - 1) / kChunk;
+  Scratch<float> acc(nchunks * acc_size);
+  // Images [n0, n1) of one chunk into the accumulators acc_c, tiles [t0, t1) only.
+  auto run_chunk = [&](int64_t g, int64_t n0, int64_t n1, float* acc_c, bool split_tiles) {
+    int64_t simg_max = std::min(span, n1 - n0);
+    Scratch<float> xp(simg_max * D.xp_size), gyT(simg_max * gyT_size);
+    for (int64_t s0 = n0; s0 < n1; s0 += span) {
+      int64_t simg = std::min(span, n1 - s0);
+      auto prepare = [&](int64_t b, int64_t e) {
         for (int64_t i = b; i < e; ++i) {
           pad_image(px + (s0 + i) * xs[0] + g * G.Cg() * xs[1], xs[1], xs[2], xs[3], D, xp.p + i * D.xp_size);
           transpose_gy(pg + ((s0 + i) * G.Co + g * Cog) * P, Cog, P, cs, gyT.p + i * gyT_size);
         }
-      });
+      };
+      auto tiles = [&](int64_t b, int64_t e) {
+        for (int64_t i = 0; i < simg; ++i)
+          for (int64_t r0 = 0; r0 < G.Ho; r0 += kRows)
+            for (int64_t t = b; t < e; ++t) {
+              int64_t cb = t / kblocks, kb = t % kblocks;
+              int64_t r = std::min<int64_t>(kGR, cs / 16 - cb * kGR), c = std::min(kc, D.Kc - kb * kc);
+              kWgrad[r - 1][c - 1](gyT.p + i * gyT_size + cb * kGR * 16, cs, xp.p + i * D.xp_size,
+                                   off.data() + kb * kc, r0, std::min(G.Ho, r0 + kRows), G.Wo, D.Wp,
+                                   acc_c + t * tile_size);
+            }
+      };
+      if (!split_tiles) {
+        prepare(0, simg);
+        tiles(0, ntiles);
+        continue;
+      }
+      cpu::parallel_for(0, simg, 1, prepare);
       int64_t per_tile = kGR * 16 * kc * P * simg;
-      cpu::parallel_for(
-          0, ntiles, std::max<int64_t>(1, cpu::kGemmParallelWork / per_tile), [&](int64_t b, int64_t e) {
-            for (int64_t i = 0; i < simg; ++i)
-              for (int64_t r0 = 0; r0 < G.Ho; r0 += kRows)
-                for (int64_t t = b; t < e; ++t) {
-                  int64_t cb = t / kblocks, kb = t % kblocks;
-                  int64_t r = std::min<int64_t>(kGR, cs / 16 - cb * kGR), c = std::min(kc, D.Kc - kb * kc);
-                  kWgrad[r - 1][c - 1](gyT.p + i * gyT_size + cb * kGR * 16, cs, xp.p + i * D.xp_size,
-                                       off.data() + kb * kc, r0, std::min(G.Ho, r0 + kRows), G.Wo, D.Wp,
-                                       acc.p + t * tile_size);
-                }
-          });
+      cpu::parallel_for(0, ntiles, std::max<int64_t>(1, cpu::kGemmParallelWork / per_tile), tiles);
     }
-    // acc tile t holds [r][c][16 lanes]: weight (cb * 64 + 16 r + lane, kb * kc + c).
+  };
+  for (int64_t g = 0; g < G.groups; ++g) {
+    std::fill(acc.p, acc.p + nchunks * acc_size, 0.0f);
+    if (nchunks == 1) {
+      run_chunk(g, 0, G.N, acc.p, true);
+    } else {
+      cpu::parallel_for(0, nchunks, 1, [&](int64_t b, int64_t e) {
+        for (int64_t k = b; k < e; ++k)
+          run_chunk(g, k * kChunk, std::min(G.N, (k + 1) * kChunk), acc.p + k * acc_size, false);
+      });
+    }
+    // acc tile t holds [r][c][16 lanes]: weight (cb * 64 + 16 r + lane, kb * kc + c), per chunk.
     float* gwg = pw + g * Cog * D.Kc;
     for (int64_t t = 0; t < ntiles; ++t) {
       int64_t cb = t / kblocks, kb = t % kblocks;
@@ -427,8 +450,11 @@ void direct_conv2d_weight_grad(const Tensor& gy, const Tensor& x, const Tensor& 
       for (int64_t rr = 0; rr < r; ++rr)
         for (int64_t cc = 0; cc < c; ++cc)
           for (int64_t lane = 0; lane < 16; ++lane) {
-            int64_t co = cb * kGR * 16 + rr * 16 + lane;
-            if (co < Cog) gwg[co * D.Kc + kb * kc + cc] = acc.p[t * tile_size + (rr * c + cc) * 16 + lane];
+            int64_t co = cb * kGR * 16 + rr * 16 + lane, at = t * tile_size + (rr * c + cc) * 16 + lane;
+            if (co >= Cog) continue;
+            float v = acc.p[at];
+            for (int64_t k = 1; k < nchunks; ++k) v += acc.p[k * acc_size + at];
+            gwg[co * D.Kc + kb * kc + cc] = v;
           }
     }
   }
