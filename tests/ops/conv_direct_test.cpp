@@ -92,6 +92,7 @@ TEST(ConvDirect, MatchesIm2colPath) {
     expect_close(direct.y, ref.y.to(kFloat64), "output", c);
     expect_close(direct.gx, ref.gx.to(kFloat64), "input grad", c);
     expect_close(direct.gw, ref.gw.to(kFloat64), "weight grad", c);
+    expect_close(direct.gb, ref.gb.to(kFloat64), "bias grad", c);  // summed inside the weight-grad kernels
   }
 }
 

@@ -107,15 +107,23 @@ void input_grad_typed(const Tensor& g_in, const Tensor& w_in, const Tensor& gx, 
   });
 }
 
+// gb (conv2d_weight_bias_grad's second output, [Co] contiguous) or null: the float32 kernels add
+// it up while they read gy; the other paths take gy.sum({0, 2, 3}).
 template <typename T>
-void weight_grad_typed(const Tensor& g_in, const Tensor& x_in, const Tensor& gw, const Attrs& a) {
+void weight_grad_typed(const Tensor& g_in, const Tensor& x_in, const Tensor& gw, const Attrs& a,
+                       const Tensor* gb = nullptr) {
   ConvGeom G = conv_geom(x_in.shape(), gw.shape(), a);
   bool pw = is_pointwise(G);
   Tensor go = contiguous_nograd(g_in), x = pw ? contiguous_nograd(x_in) : x_in;
   if constexpr (std::is_same_v<T, float>) {
-    if (!pw && G.N > 0 && small_wgrad_applies(G, kFloat32)) return small_conv2d_weight_grad(go, x, gw, G);
+    float* pb = gb ? static_cast<float*>(gb->raw_data()) : nullptr;
+    if (!pw && G.N > 0 && small_wgrad_applies(G, kFloat32)) return small_conv2d_weight_grad(go, x, gw, G, pb);
     if (!pw && G.N > 0 && direct_conv_applies(G, kFloat32, ConvPass::kWeightGrad))
-      return direct_conv2d_weight_grad(go, x, gw, G);
+      return direct_conv2d_weight_grad(go, x, gw, G, pb);
+  }
+  if (gb) {
+    NoGradGuard no_grad;
+    Tensor(*gb).copy_(go.sum({0, 2, 3}));
   }
   int64_t Kc = G.Kc(), P = G.HoWo(), Cog = G.Cog(), Cg = G.Cg();
   const T* pg = static_cast<const T*>(go.raw_data());
@@ -173,6 +181,12 @@ struct WeightGrad {
     weight_grad_typed<T>(in[0], in[1], o, a);
   }
 };
+template <typename T>
+struct WeightBiasGrad {
+  static void run(const Tensor* in, int, const Tensor& o, const Attrs& a, const Tensor& gb) {
+    weight_grad_typed<T>(in[0], in[1], o, a, &gb);
+  }
+};
 
 }  // namespace
 
@@ -182,6 +196,16 @@ void conv2d_input_grad(const Tensor* in, int n, Tensor* out, const Attrs& a) {
 }
 void conv2d_weight_grad(const Tensor* in, int n, Tensor* out, const Attrs& a) {
   by_float_dtype<WeightGrad>(in, n, out[0], a);
+}
+void conv2d_weight_bias_grad(const Tensor* in, int n, Tensor* out, const Attrs& a) {
+  if (out[0].numel() == 0 || out[0].dtype() != kFloat32) {  // float32 is the type with fused kernels
+    by_float_dtype<WeightGrad>(in, n, out[0], a);
+    if (out[1].numel() == 0) return;
+    NoGradGuard no_grad;
+    out[1].copy_(in[0].sum({0, 2, 3}));
+    return;
+  }
+  WeightBiasGrad<float>::run(in, n, out[0], a, out[1]);
 }
 
 }  // namespace nabla::ops::conv_cpu

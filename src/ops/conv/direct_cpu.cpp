@@ -383,7 +383,8 @@ void direct_conv2d_input_grad(const Tensor& gy, const Tensor& w, const Tensor& g
 // the chunks' sums are added in order at the end. Threads take whole chunks when there are several
 // (each thread then pads and transposes the images it reads itself, in its own cache), else
 // the tiles of the one chunk; either way no result depends on the thread count.
-void direct_conv2d_weight_grad(const Tensor& gy, const Tensor& x, const Tensor& gw, const ConvGeom& G) {
+void direct_conv2d_weight_grad(const Tensor& gy, const Tensor& x, const Tensor& gw, const ConvGeom& G,
+                               float* gb) {
   Direct D = forward_direct(G);
   const float* pg = static_cast<const float*>(gy.raw_data());  // contiguous [N, Co, Ho, Wo]
   const float* px = static_cast<const float*>(x.raw_data());
@@ -398,17 +399,28 @@ void direct_conv2d_weight_grad(const Tensor& gy, const Tensor& x, const Tensor& 
   const int64_t ntiles = cblocks * kblocks, tile_size = kGR * kGC * 16, acc_size = ntiles * tile_size;
   const int64_t span = std::min(wgrad_span(D, cs), kChunk), gyT_size = P * cs;
   const int64_t nchunks = (G.N + kChunk - 1) / kChunk;
-  Scratch<float> acc(nchunks * acc_size);
-  // Images [n0, n1) of one chunk into the accumulators acc_c, tiles [t0, t1) only.
-  auto run_chunk = [&](int64_t g, int64_t n0, int64_t n1, float* acc_c, bool split_tiles) {
+  Scratch<float> acc(nchunks * acc_size), bacc(gb ? nchunks * cs : 0);
+  // Images [n0, n1) of one chunk into the accumulators acc_c (and the bias sums bacc_c: per image
+  // the sum of its transposed gy rows, then images added in order).
+  auto run_chunk = [&](int64_t g, int64_t n0, int64_t n1, float* acc_c, float* bacc_c, bool split_tiles) {
     int64_t simg_max = std::min(span, n1 - n0);
-    Scratch<float> xp(simg_max * D.xp_size), gyT(simg_max * gyT_size);
+    Scratch<float> xp(simg_max * D.xp_size), gyT(simg_max * gyT_size), bimg(gb ? simg_max * cs : 0);
+    auto add_bias = [&](int64_t simg) {
+      for (int64_t i = 0; i < simg; ++i)
+        for (int64_t co = 0; co < cs; ++co) bacc_c[co] += bimg.p[i * cs + co];
+    };
     for (int64_t s0 = n0; s0 < n1; s0 += span) {
       int64_t simg = std::min(span, n1 - s0);
       auto prepare = [&](int64_t b, int64_t e) {
         for (int64_t i = b; i < e; ++i) {
           pad_image(px + (s0 + i) * xs[0] + g * G.Cg() * xs[1], xs[1], xs[2], xs[3], D, xp.p + i * D.xp_size);
           transpose_gy(pg + ((s0 + i) * G.Co + g * Cog) * P, Cog, P, cs, gyT.p + i * gyT_size);
+          if (!gb) continue;
+          float* bs = bimg.p + i * cs;
+          const float* row = gyT.p + i * gyT_size;
+          std::fill(bs, bs + cs, 0.0f);
+          for (int64_t p = 0; p < P; ++p, row += cs)
+            for (int64_t co = 0; co < cs; ++co) bs[co] += row[co];
         }
       };
       auto tiles = [&](int64_t b, int64_t e) {
@@ -424,24 +436,34 @@ void direct_conv2d_weight_grad(const Tensor& gy, const Tensor& x, const Tensor& 
       };
       if (!split_tiles) {
         prepare(0, simg);
+        if (gb) add_bias(simg);
         tiles(0, ntiles);
         continue;
       }
       cpu::parallel_for(0, simg, 1, prepare);
+      if (gb) add_bias(simg);
       int64_t per_tile = kGR * 16 * kc * P * simg;
       cpu::parallel_for(0, ntiles, std::max<int64_t>(1, cpu::kGemmParallelWork / per_tile), tiles);
     }
   };
   for (int64_t g = 0; g < G.groups; ++g) {
     std::fill(acc.p, acc.p + nchunks * acc_size, 0.0f);
+    if (gb) std::fill(bacc.p, bacc.p + nchunks * cs, 0.0f);
     if (nchunks == 1) {
-      run_chunk(g, 0, G.N, acc.p, true);
+      run_chunk(g, 0, G.N, acc.p, bacc.p, true);
     } else {
       cpu::parallel_for(0, nchunks, 1, [&](int64_t b, int64_t e) {
         for (int64_t k = b; k < e; ++k)
-          run_chunk(g, k * kChunk, std::min(G.N, (k + 1) * kChunk), acc.p + k * acc_size, false);
+          run_chunk(g, k * kChunk, std::min(G.N, (k + 1) * kChunk), acc.p + k * acc_size, bacc.p + k * cs,
+                    false);
       });
     }
+    if (gb)
+      for (int64_t co = 0; co < Cog; ++co) {
+        float v = bacc.p[co];
+        for (int64_t k = 1; k < nchunks; ++k) v += bacc.p[k * cs + co];
+        gb[g * Cog + co] = v;
+      }
     // acc tile t holds [r][c][16 lanes]: weight (cb * 64 + 16 r + lane, kb * kc + c), per chunk.
     float* gwg = pw + g * Cog * D.Kc;
     for (int64_t t = 0; t < ntiles; ++t) {

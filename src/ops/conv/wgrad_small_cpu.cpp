@@ -32,10 +32,14 @@ constexpr int64_t kMaxKc = 16;  // taps per channel this kernel takes
 // The im2col matrix of one image (floats) above which the lane-over-channels kernel is used.
 constexpr int64_t kMaxCol = int64_t{1} << 16;
 
-// acc[r][c] (16 lanes each, in acc_mem) += sum over p of gy[r * P + p] * col[c * P + p].
-template <int R, int C>
+// acc[r][c] (16 lanes each, in acc_mem) += sum over p of gy[r * P + p] * col[c * P + p]; with B,
+// also bacc[r] (after them) += sum over p of gy[r * P + p], the bias grad.
+template <bool B, int R, int C>
 NABLA_AVX512 void small_tile(const float* gy, const float* col, int64_t P, float* acc_mem) {
-  __m512 acc[R][C];
+  __m512 acc[R][C], bacc[R];
+#pragma GCC unroll 2
+  for (int r = 0; r < R; ++r)
+    if (B) bacc[r] = _mm512_loadu_ps(acc_mem + (R * C + r) * 16);
 #pragma GCC unroll 2
   for (int r = 0; r < R; ++r)
 #pragma GCC unroll 12
@@ -43,7 +47,10 @@ NABLA_AVX512 void small_tile(const float* gy, const float* col, int64_t P, float
   auto step = [&](int64_t p, __mmask16 m) __attribute__((always_inline)) {
     __m512 g[R];
 #pragma GCC unroll 2
-    for (int r = 0; r < R; ++r) g[r] = _mm512_maskz_loadu_ps(m, gy + r * P + p);
+    for (int r = 0; r < R; ++r) {
+      g[r] = _mm512_maskz_loadu_ps(m, gy + r * P + p);
+      if (B) bacc[r] = _mm512_add_ps(bacc[r], g[r]);
+    }
 #pragma GCC unroll 12
     for (int c = 0; c < C; ++c) {
       __m512 x = _mm512_maskz_loadu_ps(m, col + c * P + p);
@@ -58,17 +65,22 @@ NABLA_AVX512 void small_tile(const float* gy, const float* col, int64_t P, float
   for (int r = 0; r < R; ++r)
 #pragma GCC unroll 12
     for (int c = 0; c < C; ++c) _mm512_storeu_ps(acc_mem + (r * C + c) * 16, acc[r][c]);
+#pragma GCC unroll 2
+  for (int r = 0; r < R; ++r)
+    if (B) _mm512_storeu_ps(acc_mem + (R * C + r) * 16, bacc[r]);
 }
 
 using TileFn = void (*)(const float*, const float*, int64_t, float*);
-template <int R, int... Cs>
+template <bool B, int R, int... Cs>
 constexpr std::array<TileFn, sizeof...(Cs)> tile_row(std::integer_sequence<int, Cs...>) {
-  return {&small_tile<R, Cs + 1>...};
+  return {&small_tile<B, R, Cs + 1>...};
 }
-// kTile[r-1][c-1]: the tile of r channels x c taps.
-const std::array<std::array<TileFn, kMaxC>, kMaxR> kTile = {
-    tile_row<1>(std::make_integer_sequence<int, kMaxC>{}),
-    tile_row<2>(std::make_integer_sequence<int, kMaxC>{})};
+// kTile[b][r-1][c-1]: the tile of r channels x c taps, with (b = 1) or without the bias sums.
+const std::array<std::array<std::array<TileFn, kMaxC>, kMaxR>, 2> kTile = {
+    {{tile_row<false, 1>(std::make_integer_sequence<int, kMaxC>{}),
+      tile_row<false, 2>(std::make_integer_sequence<int, kMaxC>{})},
+     {tile_row<true, 1>(std::make_integer_sequence<int, kMaxC>{}),
+      tile_row<true, 2>(std::make_integer_sequence<int, kMaxC>{})}}};
 
 // Lanes [lo, hi) of a 16-lane mask (empty when hi <= lo).
 inline __mmask16 lane_range(int64_t lo, int64_t hi) {
@@ -112,7 +124,8 @@ bool small_wgrad_applies(const ConvGeom& G, DType dtype) {
          direct_conv_enabled() && have_avx512();
 }
 
-void small_conv2d_weight_grad(const Tensor& gy, const Tensor& x, const Tensor& gw, const ConvGeom& G) {
+void small_conv2d_weight_grad(const Tensor& gy, const Tensor& x, const Tensor& gw, const ConvGeom& G,
+                              float* gb) {
   const float* pg = static_cast<const float*>(gy.raw_data());  // contiguous [N, Co, Ho, Wo]
   const float* px = static_cast<const float*>(x.raw_data());
   const int64_t* xs = x.strides().data();
@@ -121,7 +134,7 @@ void small_conv2d_weight_grad(const Tensor& gy, const Tensor& x, const Tensor& g
   // Tiles: pairs of channels x tap chunks of at most kMaxC, taps spread evenly over the chunks.
   const int64_t kchunks = (Kc + kMaxC - 1) / kMaxC, kc = (Kc + kchunks - 1) / kchunks;
   const int64_t cpairs = (Cog + kMaxR - 1) / kMaxR, ntiles = cpairs * kchunks;
-  const int64_t tile_size = kMaxR * kMaxC * 16;
+  const int64_t tile_size = kMaxR * (kMaxC + 1) * 16;  // [r][c][16] sums, then [r][16] bias sums
   Scratch<float> acc(ntiles * tile_size);
   for (int64_t g = 0; g < G.groups; ++g) {
     std::fill(acc.p, acc.p + ntiles * tile_size, 0.0f);
@@ -139,7 +152,9 @@ void small_conv2d_weight_grad(const Tensor& gy, const Tensor& x, const Tensor& g
             for (int64_t t = b; t < e; ++t) {
               int64_t cp = t / kchunks, kb = t % kchunks;
               int64_t r = std::min<int64_t>(kMaxR, Cog - cp * kMaxR), c = std::min(kc, Kc - kb * kc);
-              kTile[r - 1][c - 1](gyn + cp * kMaxR * P, col.p + kb * kc * P, P, acc.p + t * tile_size);
+              // The first tap chunk of a channel pair also sums its bias grad.
+              kTile[gb && kb == 0][r - 1][c - 1](gyn + cp * kMaxR * P, col.p + kb * kc * P, P,
+                                                 acc.p + t * tile_size);
             }
           }
         });
@@ -148,9 +163,12 @@ void small_conv2d_weight_grad(const Tensor& gy, const Tensor& x, const Tensor& g
     for (int64_t t = 0; t < ntiles; ++t) {
       int64_t cp = t / kchunks, kb = t % kchunks;
       int64_t r = std::min<int64_t>(kMaxR, Cog - cp * kMaxR), c = std::min(kc, Kc - kb * kc);
-      for (int64_t rr = 0; rr < r; ++rr)
+      for (int64_t rr = 0; rr < r; ++rr) {
         for (int64_t cc = 0; cc < c; ++cc)
           gwg[(cp * kMaxR + rr) * Kc + kb * kc + cc] = lane_sum(acc.p + t * tile_size + (rr * c + cc) * 16);
+        if (gb && kb == 0)
+          gb[g * Cog + cp * kMaxR + rr] = lane_sum(acc.p + t * tile_size + (r * c + rr) * 16);
+      }
     }
   }
 }
