@@ -12,9 +12,12 @@
 //                padding d(k-1) - p (needs p <= d(k-1));
 //   weight grad: gw[co][tap] = sum over images and positions of gy[co][p] * xp[off[tap] + p], with
 //                gy transposed per image so that 16 output channels share a vector: tiles of
-//                4 vectors (64 channels) x 6 taps, each weight summed in one lane, images in order.
+//                4 vectors (64 channels) x 6 taps, each weight summed in one lane, images in order
+//                within fixed chunks of 32 images whose sums are added in order; the bias grad
+//                (conv2d_weight_bias_grad) is summed from the same transposed gy.
 // Every output element is produced by one fixed sequence of operations (the split across threads
-// is over images or output-channel blocks only), so results do not depend on the thread count.
+// is over images, fixed image chunks or output-channel blocks only), so results do not depend on
+// the thread count. Few taps per channel (the first layer): wgrad_small_cpu.cpp instead.
 #include <immintrin.h>
 
 #include <algorithm>
