@@ -86,6 +86,7 @@ std::pair<int, int> op_arity(ops::OpId op) {
       return {2, 3};
     case O::conv2d_input_grad:
     case O::conv2d_weight_grad:
+    case O::conv2d_weight_bias_grad:
       return {2, 2};
     case O::max_pool2d_grad:
       return {2, 3};  // (grad, indices[, pooled output of relu_max_pool2d])

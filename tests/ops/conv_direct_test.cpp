@@ -60,8 +60,16 @@ std::vector<Case> cases() {
       {2, 3, 7, 9, 5, 3, 3, {.padding = {1, 1}}, true, true},          // strided input
       {2, 5, 9, 6, 80, 3, 3, {.padding = {1, 1}}},  // weight grad: two channel blocks (64 + 16)
       {17, 2, 5, 5, 3, 3, 3, {.padding = {1, 1}}},
-      {2, 3, 5, 37, 9, 3, 3, {.padding = {1, 1}}},  // rows of 3 slots (16 + 16 + 5 columns) // more images
-                                                    // than a chunk
+      {2, 3, 5, 37, 9, 3, 3, {.padding = {1, 1}}},   // rows of 3 slots (16 + 16 + 5 columns) // more images
+                                                     // than a chunk
+      {70, 3, 6, 5, 20, 3, 3, {.padding = {1, 1}}},  // weight grad: three chunks of images (32 + 32 + 6)
+      // Few taps per channel: the small weight-grad kernel (wgrad_small_cpu.cpp).
+      {3, 1, 9, 20, 7, 3, 3, {.stride = {2, 1}, .padding = {1, 2}, .dilation = {1, 2}}},  // odd Co, tail
+                                                                                          // lanes
+      {2, 2, 10, 11, 5, 2, 2, {.stride = {1, 2}}},                     // horizontal stride: generic im2col
+      {2, 1, 7, 9, 5, 3, 3, {.padding = {1, 1}}, true, true},          // strided input
+      {2, 1, 8, 8, 3, 4, 4, {.padding = {1, 2}}},                      // 16 taps: two tap chunks
+      {2, 4, 6, 9, 8, 3, 3, {.padding = {1, 1}, .groups = 2}, false},  // groups, 18 taps: lane-over-channels
   };
 }
 
@@ -84,6 +92,7 @@ TEST(ConvDirect, MatchesIm2colPath) {
     expect_close(direct.y, ref.y.to(kFloat64), "output", c);
     expect_close(direct.gx, ref.gx.to(kFloat64), "input grad", c);
     expect_close(direct.gw, ref.gw.to(kFloat64), "weight grad", c);
+    expect_close(direct.gb, ref.gb.to(kFloat64), "bias grad", c);  // summed inside the weight-grad kernels
   }
 }
 
@@ -101,23 +110,28 @@ TEST(ConvDirect, SeedLayersUseDirectPath) {
     for (ConvPass p : {ConvPass::kForward, ConvPass::kInputGrad, ConvPass::kWeightGrad})
       EXPECT_TRUE(ops::conv_cpu::direct_conv_applies(G, kFloat32, p));
     EXPECT_FALSE(ops::conv_cpu::direct_conv_applies(G, kFloat64, ConvPass::kForward));
+    // The first layer (one input channel, 9 taps) takes the small weight-grad kernel.
+    EXPECT_EQ(ops::conv_cpu::small_wgrad_applies(G, kFloat32), c.C == 1);
   }
 }
 
 // Bit-identical at 1 and 2 threads, and an image's output and input grad do not depend on the
 // other images in the batch.
 TEST(ConvDirect, ThreadCountAndBatchSplitDoNotChangeResults) {
-  Case c{16, 32, 14, 14, 64, 3, 3, {.padding = {1, 1}}};
-  int saved = get_num_threads();
-  set_num_threads(1);
-  Grads one = run(c, kFloat32, 11);
-  set_num_threads(2);
-  Grads two = run(c, kFloat32, 11);
-  set_num_threads(saved);
-  EXPECT_EQ(one.y.to_vector<float>(), two.y.to_vector<float>());
-  EXPECT_EQ(one.gx.to_vector<float>(), two.gx.to_vector<float>());
-  EXPECT_EQ(one.gw.to_vector<float>(), two.gw.to_vector<float>());
-  EXPECT_EQ(one.gb.to_vector<float>(), two.gb.to_vector<float>());
+  for (Case c : {Case{16, 32, 14, 14, 64, 3, 3, {.padding = {1, 1}}},
+                 Case{16, 1, 28, 28, 32, 3, 3, {.padding = {1, 1}}},
+                 Case{40, 8, 6, 6, 24, 3, 3, {.padding = {1, 1}}}}) {
+    int saved = get_num_threads();
+    set_num_threads(1);
+    Grads one = run(c, kFloat32, 11);
+    set_num_threads(2);
+    Grads two = run(c, kFloat32, 11);
+    set_num_threads(saved);
+    EXPECT_EQ(one.y.to_vector<float>(), two.y.to_vector<float>());
+    EXPECT_EQ(one.gx.to_vector<float>(), two.gx.to_vector<float>());
+    EXPECT_EQ(one.gw.to_vector<float>(), two.gw.to_vector<float>());
+    EXPECT_EQ(one.gb.to_vector<float>(), two.gb.to_vector<float>());
+  }
 
   Generator g(5);
   auto x = randn({6, 3, 10, 10}, kFloat32, &g), w = randn({8, 3, 3, 3}, kFloat32, &g);

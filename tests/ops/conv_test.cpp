@@ -107,6 +107,15 @@ TEST(Conv, SecondDerivativesMatchFiniteDifferences) {
     return {grads[0], grads[1]};
   };
   EXPECT_NO_THROW(autograd::gradcheck(fn, {x, w}));
+  // With a bias the weight and bias grads come from one op (conv2d_weight_bias_grad): its VJP too.
+  auto b = randn({4}, kFloat64, &g).set_requires_grad(true);
+  auto fb = [&](const std::vector<Tensor>& in) -> std::vector<Tensor> {
+    EnableGradGuard grad_on;
+    auto y = conv2d(in[0], in[1], in[2], o);
+    auto grads = autograd::grad({(y * y * y).sum()}, {in[0], in[1], in[2]}, {}, true, true);
+    return {grads[0], grads[1], grads[2]};
+  };
+  EXPECT_NO_THROW(autograd::gradcheck(fb, {x, w, b}));
   auto pool = [&](const std::vector<Tensor>& in) -> std::vector<Tensor> {
     EnableGradGuard grad_on;
     auto y = max_pool2d(in[0], {.kernel = {3, 3}, .stride = {2, 2}, .padding = {1, 1}}) +

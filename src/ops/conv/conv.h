@@ -51,6 +51,7 @@ namespace conv_cpu {
 void conv2d(const Tensor* in, int n, Tensor* out, const Attrs& a);
 void conv2d_input_grad(const Tensor* in, int n, Tensor* out, const Attrs& a);
 void conv2d_weight_grad(const Tensor* in, int n, Tensor* out, const Attrs& a);
+void conv2d_weight_bias_grad(const Tensor* in, int n, Tensor* out, const Attrs& a);
 void max_pool2d(const Tensor* in, int n, Tensor* out, const Attrs& a);
 void relu_max_pool2d(const Tensor* in, int n, Tensor* out, const Attrs& a);
 void max_pool2d_grad(const Tensor* in, int n, Tensor* out, const Attrs& a);
@@ -68,9 +69,19 @@ bool direct_conv_applies(const ConvGeom& G, DType dtype, ConvPass pass);
 void direct_conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, const Tensor& out,
                    const ConvGeom& G);
 void direct_conv2d_input_grad(const Tensor& gy, const Tensor& w, const Tensor& gx, const ConvGeom& G);
-void direct_conv2d_weight_grad(const Tensor& gy, const Tensor& x, const Tensor& gw, const ConvGeom& G);
+/// gb: also the bias grad (sum of gy over images and positions, [Co] contiguous), or null.
+void direct_conv2d_weight_grad(const Tensor& gy, const Tensor& x, const Tensor& gw, const ConvGeom& G,
+                               float* gb = nullptr);
 /// Tests: false routes every call through im2col + GEMM (the reference path).
 void set_direct_conv_enabled(bool on);
+bool direct_conv_enabled();
+
+// Weight grad with few taps per channel (wgrad_small_cpu.cpp): positions along the lanes, gy read
+// in place. gy contiguous, x any strides, any stride/padding/dilation/groups.
+/// Whether it takes this call (float32, AVX-512, Cg * kh * kw <= 16, at least 16 positions).
+bool small_wgrad_applies(const ConvGeom& G, DType dtype);
+void small_conv2d_weight_grad(const Tensor& gy, const Tensor& x, const Tensor& gw, const ConvGeom& G,
+                              float* gb = nullptr);
 }  // namespace conv_cpu
 
 }  // namespace nabla::ops

@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "ops/conv/conv.h"
+#include "ops/conv/im2col.h"
 #include "ops/conv/scratch.h"
 #include "ops/linalg/gemm.h"
 #include "ops/linalg/widen.h"
@@ -19,56 +20,6 @@ Tensor contiguous_nograd(const Tensor& t) {
   if (t.is_contiguous()) return t;
   NoGradGuard no_grad;
   return t.contiguous();
-}
-
-// Output positions o in [0, n_out) whose input index o*stride + off lies in [0, n_in).
-void valid_range(int64_t n_out, int64_t n_in, int64_t stride, int64_t off, int64_t& lo, int64_t& hi) {
-  lo = off >= 0 ? 0 : (-off + stride - 1) / stride;
-  hi = n_in - off <= 0 ? 0 : (n_in - off + stride - 1) / stride;
-  lo = std::min(lo, n_out);
-  hi = std::clamp(hi, lo, n_out);
-}
-
-// col[(c*kh + i)*kw + j][oh*Wo + ow] = x[c, oh*sh - ph + i*dh, ow*sw - pw + j*dw] (0 outside).
-template <typename T>
-void im2col(const T* x, int64_t xs1, int64_t xs2, int64_t xs3, const ConvGeom& G, T* col) {
-  for (int64_t c = 0; c < G.Cg(); ++c)
-    for (int64_t i = 0; i < G.kh; ++i)
-      for (int64_t j = 0; j < G.kw; ++j) {
-        T* dst = col + ((c * G.kh + i) * G.kw + j) * G.HoWo();
-        int64_t ow_lo, ow_hi, woff = j * G.dw - G.pw;
-        valid_range(G.Wo, G.W, G.sw, woff, ow_lo, ow_hi);
-        for (int64_t oh = 0; oh < G.Ho; ++oh, dst += G.Wo) {
-          int64_t ih = oh * G.sh - G.ph + i * G.dh;
-          if (ih < 0 || ih >= G.H) {
-            std::fill(dst, dst + G.Wo, T(0));
-            continue;
-          }
-          std::fill(dst, dst + ow_lo, T(0));
-          const T* src = x + c * xs1 + ih * xs2 + (ow_lo * G.sw + woff) * xs3;
-          int64_t step = G.sw * xs3;
-          for (int64_t ow = ow_lo; ow < ow_hi; ++ow, src += step) dst[ow] = *src;
-          std::fill(dst + ow_hi, dst + G.Wo, T(0));
-        }
-      }
-}
-
-// The adjoint of im2col: gx[c, ih, iw] += col[...] (gx contiguous [Cg, H, W]).
-template <typename T>
-void col2im(const T* col, const ConvGeom& G, T* gx) {
-  for (int64_t c = 0; c < G.Cg(); ++c)
-    for (int64_t i = 0; i < G.kh; ++i)
-      for (int64_t j = 0; j < G.kw; ++j) {
-        const T* src = col + ((c * G.kh + i) * G.kw + j) * G.HoWo();
-        int64_t ow_lo, ow_hi, woff = j * G.dw - G.pw;
-        valid_range(G.Wo, G.W, G.sw, woff, ow_lo, ow_hi);
-        for (int64_t oh = 0; oh < G.Ho; ++oh, src += G.Wo) {
-          int64_t ih = oh * G.sh - G.ph + i * G.dh;
-          if (ih < 0 || ih >= G.H) continue;
-          T* dst = gx + (c * G.H + ih) * G.W + ow_lo * G.sw + woff;
-          for (int64_t ow = ow_lo; ow < ow_hi; ++ow, dst += G.sw) *dst += src[ow];
-        }
-      }
 }
 
 // 1x1 kernel, stride 1, no padding: the contiguous input planes are the im2col matrix.
@@ -156,14 +107,23 @@ void input_grad_typed(const Tensor& g_in, const Tensor& w_in, const Tensor& gx, 
   });
 }
 
+// gb (conv2d_weight_bias_grad's second output, [Co] contiguous) or null: the float32 kernels add
+// it up while they read gy; the other paths take gy.sum({0, 2, 3}).
 template <typename T>
-void weight_grad_typed(const Tensor& g_in, const Tensor& x_in, const Tensor& gw, const Attrs& a) {
+void weight_grad_typed(const Tensor& g_in, const Tensor& x_in, const Tensor& gw, const Attrs& a,
+                       const Tensor* gb = nullptr) {
   ConvGeom G = conv_geom(x_in.shape(), gw.shape(), a);
   bool pw = is_pointwise(G);
   Tensor go = contiguous_nograd(g_in), x = pw ? contiguous_nograd(x_in) : x_in;
   if constexpr (std::is_same_v<T, float>) {
+    float* pb = gb ? static_cast<float*>(gb->raw_data()) : nullptr;
+    if (!pw && G.N > 0 && small_wgrad_applies(G, kFloat32)) return small_conv2d_weight_grad(go, x, gw, G, pb);
     if (!pw && G.N > 0 && direct_conv_applies(G, kFloat32, ConvPass::kWeightGrad))
-      return direct_conv2d_weight_grad(go, x, gw, G);
+      return direct_conv2d_weight_grad(go, x, gw, G, pb);
+  }
+  if (gb) {
+    NoGradGuard no_grad;
+    Tensor(*gb).copy_(go.sum({0, 2, 3}));
   }
   int64_t Kc = G.Kc(), P = G.HoWo(), Cog = G.Cog(), Cg = G.Cg();
   const T* pg = static_cast<const T*>(go.raw_data());
@@ -221,6 +181,12 @@ struct WeightGrad {
     weight_grad_typed<T>(in[0], in[1], o, a);
   }
 };
+template <typename T>
+struct WeightBiasGrad {
+  static void run(const Tensor* in, int, const Tensor& o, const Attrs& a, const Tensor& gb) {
+    weight_grad_typed<T>(in[0], in[1], o, a, &gb);
+  }
+};
 
 }  // namespace
 
@@ -230,6 +196,16 @@ void conv2d_input_grad(const Tensor* in, int n, Tensor* out, const Attrs& a) {
 }
 void conv2d_weight_grad(const Tensor* in, int n, Tensor* out, const Attrs& a) {
   by_float_dtype<WeightGrad>(in, n, out[0], a);
+}
+void conv2d_weight_bias_grad(const Tensor* in, int n, Tensor* out, const Attrs& a) {
+  if (out[0].numel() == 0 || out[0].dtype() != kFloat32) {  // float32 is the type with fused kernels
+    by_float_dtype<WeightGrad>(in, n, out[0], a);
+    if (out[1].numel() == 0) return;
+    NoGradGuard no_grad;
+    out[1].copy_(in[0].sum({0, 2, 3}));
+    return;
+  }
+  WeightBiasGrad<float>::run(in, n, out[0], a, out[1]);
 }
 
 }  // namespace nabla::ops::conv_cpu

@@ -58,9 +58,18 @@ void conv2d_vjp(const VjpArgs& a, Tensor* g) {
   const Tensor& go = a.grad_outputs[0];
   if (a.needs_grad[0])
     g[0] = dispatch1(OpId::conv2d_input_grad, {go, a.inputs[1]}, with_shape(a.attrs, a.input_meta[0].shape));
+  bool bias = a.num_inputs == 3 && a.needs_grad[2];
+  if (a.needs_grad[1] && bias) {  // both from one pass over the output gradient
+    Tensor out[2];
+    Tensor in[2] = {go, a.inputs[0]};
+    dispatch(OpId::conv2d_weight_bias_grad, in, 2, with_shape(a.attrs, a.input_meta[1].shape), out);
+    g[1] = out[0];
+    g[2] = out[1];
+    return;
+  }
   if (a.needs_grad[1])
     g[1] = dispatch1(OpId::conv2d_weight_grad, {go, a.inputs[0]}, with_shape(a.attrs, a.input_meta[1].shape));
-  if (a.num_inputs == 3 && a.needs_grad[2]) g[2] = go.sum({0, 2, 3});
+  if (bias) g[2] = go.sum({0, 2, 3});
 }
 
 // ---- conv2d_input_grad(g, w) -> dL/dx of shape attrs.shape (the transposed convolution) ----
@@ -80,6 +89,19 @@ void conv2d_input_grad_vjp(const VjpArgs& a, Tensor* g) {
 void conv2d_weight_grad_vjp(const VjpArgs& a, Tensor* g) {
   const Tensor& k = a.grad_outputs[0];
   if (a.needs_grad[0]) g[0] = dispatch1(OpId::conv2d, {a.inputs[1], k}, with_shape(a.attrs, {}));
+  if (a.needs_grad[1])
+    g[1] = dispatch1(OpId::conv2d_input_grad, {a.inputs[0], k}, with_shape(a.attrs, a.input_meta[1].shape));
+}
+
+// ---- conv2d_weight_bias_grad(g, x) -> (conv2d_weight_grad(g, x), g.sum({0, 2, 3})) ----
+void weight_bias_grad_infer(const Tensor* in, int, const Attrs& a, TensorMeta* out) {
+  out[0] = {a.shape, in[0].dtype()};
+  out[1] = {Shape{in[0].size(1)}, in[0].dtype()};
+}
+// <(wg, bg), (k, hb)> = <g, conv2d(x, k) + hb> = <g, conv2d(x, k, hb)>.
+void conv2d_weight_bias_grad_vjp(const VjpArgs& a, Tensor* g) {
+  const Tensor &k = a.grad_outputs[0], &hb = a.grad_outputs[1];
+  if (a.needs_grad[0]) g[0] = dispatch1(OpId::conv2d, {a.inputs[1], k, hb}, with_shape(a.attrs, {}));
   if (a.needs_grad[1])
     g[1] = dispatch1(OpId::conv2d_input_grad, {a.inputs[0], k}, with_shape(a.attrs, a.input_meta[1].shape));
 }
@@ -171,6 +193,9 @@ void register_conv_ops() {
   def(OpId::conv2d, conv2d_infer, conv2d_vjp, conv_cpu::conv2d, 0b011);
   def(OpId::conv2d_input_grad, shape_attr_infer, conv2d_input_grad_vjp, conv_cpu::conv2d_input_grad, 0b11);
   def(OpId::conv2d_weight_grad, shape_attr_infer, conv2d_weight_grad_vjp, conv_cpu::conv2d_weight_grad, 0b11);
+  def(OpId::conv2d_weight_bias_grad, weight_bias_grad_infer, conv2d_weight_bias_grad_vjp,
+      conv_cpu::conv2d_weight_bias_grad, 0b11);
+  define_op(OpId::conv2d_weight_bias_grad).num_outputs = 2;
   def(OpId::max_pool2d, max_pool2d_infer, max_pool2d_vjp, conv_cpu::max_pool2d);
   define_op(OpId::max_pool2d).num_outputs = 2;
   define_op(OpId::max_pool2d).save_outputs = 0b10;

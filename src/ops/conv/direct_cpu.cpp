@@ -12,9 +12,12 @@
 //                padding d(k-1) - p (needs p <= d(k-1));
 //   weight grad: gw[co][tap] = sum over images and positions of gy[co][p] * xp[off[tap] + p], with
 //                gy transposed per image so that 16 output channels share a vector: tiles of
-//                4 vectors (64 channels) x 6 taps, each weight summed in one lane, images in order.
+//                4 vectors (64 channels) x 6 taps, each weight summed in one lane, images in order
+//                within fixed chunks of 32 images whose sums are added in order; the bias grad
+//                (conv2d_weight_bias_grad) is summed from the same transposed gy.
 // Every output element is produced by one fixed sequence of operations (the split across threads
-// is over images or output-channel blocks only), so results do not depend on the thread count.
+// is over images, fixed image chunks or output-channel blocks only), so results do not depend on
+// the thread count. Few taps per channel (the first layer): wgrad_small_cpu.cpp instead.
 #include <immintrin.h>
 
 #include <algorithm>
@@ -35,11 +38,12 @@ namespace {
 
 std::atomic<bool> g_direct_enabled{true};
 
-constexpr int kRB = 8;        // forward: output channels per tile
-constexpr int kNV = 2;        // forward: 16-float vectors of positions per tile
-constexpr int kGR = 4;        // weight grad: 16-channel vectors per tile
-constexpr int kGC = 6;        // weight grad: taps per tile
-constexpr int64_t kRows = 7;  // weight grad: output rows per sweep (the gyT block stays in L1)
+constexpr int kRB = 8;          // forward: output channels per tile
+constexpr int kNV = 2;          // forward: 16-float vectors of positions per tile
+constexpr int kGR = 4;          // weight grad: 16-channel vectors per tile
+constexpr int kGC = 6;          // weight grad: taps per tile
+constexpr int64_t kRows = 7;    // weight grad: output rows per sweep (the gyT block stays in L1)
+constexpr int64_t kChunk = 32;  // weight grad: images per chunk (partial sums added at the end)
 // Per-thread buffers larger than this (floats) fall back to im2col.
 constexpr int64_t kMaxBuffer = int64_t{1} << 22;
 
@@ -306,6 +310,7 @@ NABLA_AVX512 void transpose_gy(const float* gy, int64_t Co, int64_t P, int64_t c
 }  // namespace
 
 void set_direct_conv_enabled(bool on) { g_direct_enabled = on; }
+bool direct_conv_enabled() { return g_direct_enabled; }
 
 // Weight grad buffers: images padded and transposed together (bounded memory).
 int64_t wgrad_span(const Direct& D, int64_t co_stride) {
@@ -376,9 +381,13 @@ void direct_conv2d_input_grad(const Tensor& gy, const Tensor& w, const Tensor& g
 
 // gw[co][tap] = sum over images n and positions p of gy[n][co][p] * xp_n[off[tap] + p]: output
 // channels along the vector lanes (gy transposed per image), taps along the registers of a tile.
-// Each weight is one lane of one accumulator that adds images in order and positions in order,
-// whatever the tiling or the thread that runs its tile, so results do not depend on threads.
-void direct_conv2d_weight_grad(const Tensor& gy, const Tensor& x, const Tensor& gw, const ConvGeom& G) {
+// The batch is cut into fixed chunks of kChunk images (whatever the thread count); each weight is
+// one lane of one accumulator per chunk that adds the chunk's images and positions in order, and
+// the chunks' sums are added in order at the end. Threads take whole chunks when there are several
+// (each thread then pads and transposes the images it reads itself, in its own cache), else
+// the tiles of the one chunk; either way no result depends on the thread count.
+void direct_conv2d_weight_grad(const Tensor& gy, const Tensor& x, const Tensor& gw, const ConvGeom& G,
+                               float* gb) {
   Direct D = forward_direct(G);
   const float* pg = static_cast<const float*>(gy.raw_data());  // contiguous [N, Co, Ho, Wo]
   const float* px = static_cast<const float*>(x.raw_data());
@@ -390,35 +399,75 @@ void direct_conv2d_weight_grad(const Tensor& gy, const Tensor& x, const Tensor& 
   // Tiles: up to 4 vectors (64 channels) x up to kGC taps, taps spread evenly over the blocks.
   const int64_t cblocks = (cs / 16 + kGR - 1) / kGR;
   const int64_t kblocks = (D.Kc + kGC - 1) / kGC, kc = (D.Kc + kblocks - 1) / kblocks;
-  const int64_t ntiles = cblocks * kblocks, tile_size = kGR * kGC * 16;
-  const int64_t span = wgrad_span(D, cs), gyT_size = P * cs;
-  Scratch<float> acc(ntiles * tile_size), xp(std::min(span, G.N) * D.xp_size),
-      gyT(std::min(span, G.N) * gyT_size);
-  for (int64_t g = 0; g < G.groups; ++g) {
-    std::fill(acc.p, acc.p + ntiles * tile_size, 0.0f);
-    for (int64_t s0 = 0; s0 < G.N; s0 += span) {
-      int64_t simg = std::min(span, G.N - s0);
-      cpu::parallel_for(0, simg, 1, [&](int64_t b, int64_t e) {
+  const int64_t ntiles = cblocks * kblocks, tile_size = kGR * kGC * 16, acc_size = ntiles * tile_size;
+  const int64_t span = std::min(wgrad_span(D, cs), kChunk), gyT_size = P * cs;
+  const int64_t nchunks = (G.N + kChunk - 1) / kChunk;
+  Scratch<float> acc(nchunks * acc_size), bacc(gb ? nchunks * cs : 0);
+  // Images [n0, n1) of one chunk into the accumulators acc_c (and the bias sums bacc_c: per image
+  // the sum of its transposed gy rows, then images added in order).
+  auto run_chunk = [&](int64_t g, int64_t n0, int64_t n1, float* acc_c, float* bacc_c, bool split_tiles) {
+    int64_t simg_max = std::min(span, n1 - n0);
+    Scratch<float> xp(simg_max * D.xp_size), gyT(simg_max * gyT_size), bimg(gb ? simg_max * cs : 0);
+    auto add_bias = [&](int64_t simg) {
+      for (int64_t i = 0; i < simg; ++i)
+        for (int64_t co = 0; co < cs; ++co) bacc_c[co] += bimg.p[i * cs + co];
+    };
+    for (int64_t s0 = n0; s0 < n1; s0 += span) {
+      int64_t simg = std::min(span, n1 - s0);
+      auto prepare = [&](int64_t b, int64_t e) {
         for (int64_t i = b; i < e; ++i) {
           pad_image(px + (s0 + i) * xs[0] + g * G.Cg() * xs[1], xs[1], xs[2], xs[3], D, xp.p + i * D.xp_size);
           transpose_gy(pg + ((s0 + i) * G.Co + g * Cog) * P, Cog, P, cs, gyT.p + i * gyT_size);
+          if (!gb) continue;
+          float* bs = bimg.p + i * cs;
+          const float* row = gyT.p + i * gyT_size;
+          std::fill(bs, bs + cs, 0.0f);
+          for (int64_t p = 0; p < P; ++p, row += cs)
+            for (int64_t co = 0; co < cs; ++co) bs[co] += row[co];
         }
-      });
+      };
+      auto tiles = [&](int64_t b, int64_t e) {
+        for (int64_t i = 0; i < simg; ++i)
+          for (int64_t r0 = 0; r0 < G.Ho; r0 += kRows)
+            for (int64_t t = b; t < e; ++t) {
+              int64_t cb = t / kblocks, kb = t % kblocks;
+              int64_t r = std::min<int64_t>(kGR, cs / 16 - cb * kGR), c = std::min(kc, D.Kc - kb * kc);
+              kWgrad[r - 1][c - 1](gyT.p + i * gyT_size + cb * kGR * 16, cs, xp.p + i * D.xp_size,
+                                   off.data() + kb * kc, r0, std::min(G.Ho, r0 + kRows), G.Wo, D.Wp,
+                                   acc_c + t * tile_size);
+            }
+      };
+      if (!split_tiles) {
+        prepare(0, simg);
+        if (gb) add_bias(simg);
+        tiles(0, ntiles);
+        continue;
+      }
+      cpu::parallel_for(0, simg, 1, prepare);
+      if (gb) add_bias(simg);
       int64_t per_tile = kGR * 16 * kc * P * simg;
-      cpu::parallel_for(
-          0, ntiles, std::max<int64_t>(1, cpu::kGemmParallelWork / per_tile), [&](int64_t b, int64_t e) {
-            for (int64_t i = 0; i < simg; ++i)
-              for (int64_t r0 = 0; r0 < G.Ho; r0 += kRows)
-                for (int64_t t = b; t < e; ++t) {
-                  int64_t cb = t / kblocks, kb = t % kblocks;
-                  int64_t r = std::min<int64_t>(kGR, cs / 16 - cb * kGR), c = std::min(kc, D.Kc - kb * kc);
-                  kWgrad[r - 1][c - 1](gyT.p + i * gyT_size + cb * kGR * 16, cs, xp.p + i * D.xp_size,
-                                       off.data() + kb * kc, r0, std::min(G.Ho, r0 + kRows), G.Wo, D.Wp,
-                                       acc.p + t * tile_size);
-                }
-          });
+      cpu::parallel_for(0, ntiles, std::max<int64_t>(1, cpu::kGemmParallelWork / per_tile), tiles);
     }
-    // acc tile t holds [r][c][16 lanes]: weight (cb * 64 + 16 r + lane, kb * kc + c).
+  };
+  for (int64_t g = 0; g < G.groups; ++g) {
+    std::fill(acc.p, acc.p + nchunks * acc_size, 0.0f);
+    if (gb) std::fill(bacc.p, bacc.p + nchunks * cs, 0.0f);
+    if (nchunks == 1) {
+      run_chunk(g, 0, G.N, acc.p, bacc.p, true);
+    } else {
+      cpu::parallel_for(0, nchunks, 1, [&](int64_t b, int64_t e) {
+        for (int64_t k = b; k < e; ++k)
+          run_chunk(g, k * kChunk, std::min(G.N, (k + 1) * kChunk), acc.p + k * acc_size, bacc.p + k * cs,
+                    false);
+      });
+    }
+    if (gb)
+      for (int64_t co = 0; co < Cog; ++co) {
+        float v = bacc.p[co];
+        for (int64_t k = 1; k < nchunks; ++k) v += bacc.p[k * cs + co];
+        gb[g * Cog + co] = v;
+      }
+    // acc tile t holds [r][c][16 lanes]: weight (cb * 64 + 16 r + lane, kb * kc + c), per chunk.
     float* gwg = pw + g * Cog * D.Kc;
     for (int64_t t = 0; t < ntiles; ++t) {
       int64_t cb = t / kblocks, kb = t % kblocks;
@@ -426,8 +475,11 @@ void direct_conv2d_weight_grad(const Tensor& gy, const Tensor& x, const Tensor& 
       for (int64_t rr = 0; rr < r; ++rr)
         for (int64_t cc = 0; cc < c; ++cc)
           for (int64_t lane = 0; lane < 16; ++lane) {
-            int64_t co = cb * kGR * 16 + rr * 16 + lane;
-            if (co < Cog) gwg[co * D.Kc + kb * kc + cc] = acc.p[t * tile_size + (rr * c + cc) * 16 + lane];
+            int64_t co = cb * kGR * 16 + rr * 16 + lane, at = t * tile_size + (rr * c + cc) * 16 + lane;
+            if (co >= Cog) continue;
+            float v = acc.p[at];
+            for (int64_t k = 1; k < nchunks; ++k) v += acc.p[k * acc_size + at];
+            gwg[co * D.Kc + kb * kc + cc] = v;
           }
     }
   }
