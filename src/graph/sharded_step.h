@@ -1,0 +1,66 @@
+// Internal: the data-parallel schedule of a compiled training step (jit::compile_train_step).
+//
+// Why: eager nabla already runs each kernel at full speed, and a compiled step runs the same GEMM
+// and adam_step kernels, so a whole-step graph cannot win much on one thread. What it can do that
+// eager cannot is run the forward + backward of independent batch shards at the same time, each
+// shard's kernels single-threaded (no per-op OpenMP fork/join), then reduce the gradients once and
+// run the optimizer update: a static data-parallel schedule (XLA's SPMD partitioning on one host).
+//
+//   shard s (one Executor, its own arena):  (x[b_s:e_s], y[b_s:e_s]) -> {loss_s, out_s, grads_s}
+//   reduce (fixed order, fixed chunks):     g = w_0 grads_0 + w_1 grads_1 + ...
+//   update graph:                           (g_1..g_P) -> {} (optimizer step ops, param updates)
+//
+// The shard count depends on the batch size only (never the thread count), and the reduction's
+// order and chunking are fixed, so results are bit-identical at any thread count. The schedule is
+// only valid for steps that are separable over samples: it is refused when the step draws random
+// numbers (Dropout), writes state other than through an optimizer step op (BatchNorm running
+// statistics), and, as a safety net, when the sharded gradients of the first batch differ from the
+// whole-batch gradients (relative 1e-4) for both weightings tried (n_s / B for mean losses, 1 for
+// sum losses).
+#pragma once
+#include <memory>
+#include <vector>
+
+#include "graph/executor.h"
+#include "nabla/jit.h"
+#include "nabla/optim/optimizer.h"
+
+namespace nabla::jit::detail {
+
+/// Shards for a batch of `batch` samples: `requested` (CompileOptions::batch_shards) when > 0,
+/// else 2 from 32 samples up (1 below). Never more shards than samples.
+int choose_shards(int64_t batch, int requested);
+
+class ShardedTrainStep {
+ public:
+  /// Builds the schedule for inputs {x, y} of these shapes and runs this call's training step with
+  /// it (result = {loss, output}). Returns null, with the model, optimizer and grads untouched,
+  /// when the step is not separable over samples (`full` is the whole-batch step graph).
+  static std::unique_ptr<ShardedTrainStep> build(nn::Module& model, const LossFn& loss_fn,
+                                                 optim::Optimizer& optimizer, const graph::Graph& full,
+                                                 const std::vector<Tensor>& inputs,
+                                                 const CompileOptions& options, std::vector<Tensor>& result);
+  /// One training step on inputs of the built shapes: {loss, output}.
+  std::vector<Tensor> run(const std::vector<Tensor>& inputs);
+  int shards() const { return static_cast<int>(execs_.size()); }
+  /// Bytes held: the shard arenas, the update graph's arena and the reduced gradients.
+  int64_t arena_bytes() const;
+
+ private:
+  struct Chunk {
+    int param;
+    int64_t begin, end;
+  };
+  void run_shards(const std::vector<Tensor>& inputs, std::vector<std::vector<Tensor>>& outs);
+  void reduce_chunk(const Chunk& c, const std::vector<std::vector<Tensor>>& outs) const;
+  std::vector<Tensor> finish(std::vector<std::vector<Tensor>>& outs);
+
+  std::vector<int64_t> begin_, size_;  // each shard's rows of the batch
+  std::vector<double> weight_;         // each shard's weight in the loss and gradient sums
+  std::vector<std::unique_ptr<graph::Executor>> execs_;
+  std::vector<Tensor> grads_;  // reduced gradients (the update graph's inputs)
+  std::vector<Chunk> chunks_;  // the reduction's fixed work items
+  jit::Graph update_;
+};
+
+}  // namespace nabla::jit::detail
