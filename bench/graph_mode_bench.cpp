@@ -4,7 +4,10 @@
 // peak memory of one CNN training step. Synthetic data of Fashion-MNIST's shapes (time does not
 // depend on the values). Issue 6 targets: MLP >= 1.5x, CNN >= 1.2x, peak memory <= 0.7x, compile
 // < 100 ms.
-//   ./build-bench/bench/graph_mode_bench [threads] [mlp_batches] [cnn_batches]
+// Each is timed at 1 and 2 threads in the same run (interleaved): eager, compiled as one
+// whole-batch graph (batch_shards = 1) and compiled with the data-parallel schedule (the
+// default); the speed-up is judged best-of-each (eager's best thread count vs compiled's best).
+//   ./build-bench/bench/graph_mode_bench [threads for the memory figure] [mlp_batches] [cnn_batches]
 #include <nabla/creation.h>
 #include <nabla/jit.h>
 #include <nabla/nn.h>
@@ -63,16 +66,28 @@ double median(std::vector<double> v) {
 
 Tensor loss_of(const Tensor& out, const Tensor& y) { return F::cross_entropy(out, y); }
 
+// Seconds per epoch (median of 5) of each way of training, at 1 and 2 threads.
 struct Result {
-  double eager_s, compiled_s, compile_ms, optimize_ms;
+  double eager[2], whole[2], sharded[2];  // [threads - 1]; whole: compiled with batch_shards = 1
+  double compile_ms, optimize_ms, shard_build_ms;
+  int shards;
 };
 
 Result compare(nn::Module& model, const Batches& batches) {
   optim::Adam eager_opt(model.parameters(), {.lr = 1e-3});
-  optim::Adam compiled_opt(model.parameters(), {.lr = 1e-3});
-  auto step = jit::compile_train_step(model, loss_of, compiled_opt);
-  for (int k = 0; k < 3; ++k) step(batches[0].first, batches[0].second);  // trace, retrace, first run
-  double compile_ms = step.last_graph()->compile_ms(), optimize_ms = step.last_graph()->optimize_ms();
+  optim::Adam whole_opt(model.parameters(), {.lr = 1e-3});
+  optim::Adam sharded_opt(model.parameters(), {.lr = 1e-3});
+  auto whole = jit::compile_train_step(model, loss_of, whole_opt, {.batch_shards = 1});
+  auto sharded = jit::compile_train_step(model, loss_of, sharded_opt);
+  for (int k = 0; k < 3; ++k) {  // trace, retrace, first run (builds the shards)
+    whole(batches[0].first, batches[0].second);
+    sharded(batches[0].first, batches[0].second);
+  }
+  Result r{};
+  r.compile_ms = sharded.last_graph()->compile_ms();
+  r.optimize_ms = sharded.last_graph()->optimize_ms();
+  r.shard_build_ms = sharded.stats().shard_build_ms;
+  r.shards = sharded.stats().shards;
   auto eager_epoch = [&] {
     auto t0 = std::chrono::steady_clock::now();
     for (auto& [x, y] : batches) {
@@ -82,44 +97,58 @@ Result compare(nn::Module& model, const Batches& batches) {
     }
     return seconds_since(t0);
   };
-  auto compiled_epoch = [&] {
+  auto compiled_epoch = [&](jit::CompiledFunction& step) {
     auto t0 = std::chrono::steady_clock::now();
     for (auto& [x, y] : batches) step(x, y);
     return seconds_since(t0);
   };
   eager_epoch();  // warm the allocator cache
-  std::vector<double> e, c;
-  for (int r = 0; r < 5; ++r) {
-    e.push_back(eager_epoch());
-    c.push_back(compiled_epoch());
-  }
-  return {median(e), median(c), compile_ms, optimize_ms};
+  std::vector<double> e[2], w[2], c[2];
+  for (int rep = 0; rep < 5; ++rep)
+    for (int t = 0; t < 2; ++t) {  // interleaved, so that load changes hit every column alike
+      set_num_threads(t + 1);
+      e[t].push_back(eager_epoch());
+      w[t].push_back(compiled_epoch(whole));
+      c[t].push_back(compiled_epoch(sharded));
+    }
+  for (int t = 0; t < 2; ++t)
+    r.eager[t] = median(e[t]), r.whole[t] = median(w[t]), r.sharded[t] = median(c[t]);
+  return r;
+}
+
+void print(const char* name, int batches, int batch, const Result& r, double target) {
+  std::printf("%s  %d batches of %d (%d shards), seconds per epoch (median of 5):\n", name, batches, batch,
+              r.shards);
+  for (int t = 0; t < 2; ++t)
+    std::printf(
+        "  %d thread%s: eager %.3f  compiled whole-batch %.3f  compiled sharded %.3f  -> %.2fx eager\n",
+        t + 1, t ? "s" : " ", r.eager[t], r.whole[t], r.sharded[t], r.eager[t] / r.sharded[t]);
+  double best_eager = std::min(r.eager[0], r.eager[1]), best_compiled = std::min(r.sharded[0], r.sharded[1]);
+  std::printf(
+      "  best of each: eager %.3f (%d thr)  compiled %.3f (%d thr)  speed-up %.2fx (target >= %.1fx)\n",
+      best_eager, r.eager[0] <= r.eager[1] ? 1 : 2, best_compiled, r.sharded[0] <= r.sharded[1] ? 1 : 2,
+      best_eager / best_compiled, target);
+  std::printf("  compile %.1f ms (of which passes + plan %.1f ms) + shard build %.1f ms (target < 100 ms)\n",
+              r.compile_ms, r.optimize_ms, r.shard_build_ms);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  set_num_threads(argc > 1 ? std::atoi(argv[1]) : 1);
+  const int threads = argc > 1 ? std::max(1, std::atoi(argv[1])) : 1;   // for the memory figure
   int mlp_batches = std::max(1, argc > 2 ? std::atoi(argv[2]) : 1875);  // one Fashion-MNIST epoch at batch 32
   int cnn_batches = std::max(1, argc > 3 ? std::atoi(argv[3]) : 40);
   manual_seed(1);
 
   Mlp mlp;
   Result m = compare(mlp, make_batches(mlp_batches, {32, 784}));
-  std::printf(
-      "MLP  %d batches of 32: eager %.3f s  compiled %.3f s  speed-up %.2fx (target >= 1.5x)  compile %.1f "
-      "ms "
-      "(of which passes + plan %.1f ms)\n",
-      mlp_batches, m.eager_s, m.compiled_s, m.eager_s / m.compiled_s, m.compile_ms, m.optimize_ms);
+  print("MLP", mlp_batches, 32, m, 1.5);
 
   auto cnn = make_cnn();
   Batches cb = make_batches(cnn_batches, {64, 1, 28, 28});
   Result c = compare(*cnn.ptr(), cb);
-  std::printf(
-      "CNN  %d batches of 64: eager %.3f s  compiled %.3f s  speed-up %.2fx (target >= 1.2x)  compile %.1f "
-      "ms "
-      "(of which passes + plan %.1f ms)\n",
-      cnn_batches, c.eager_s, c.compiled_s, c.eager_s / c.compiled_s, c.compile_ms, c.optimize_ms);
+  print("CNN", cnn_batches, 64, c, 1.2);
+  set_num_threads(threads);
 
   // Peak memory of one training step above what is live before it (parameters, optimizer state,
   // batch). The compiled step's arena is allocated once, at compile time: it is added to the
@@ -148,13 +177,18 @@ int main(int argc, char** argv) {
     reset_memory_stats();
     step(x, y);
     size_t transient = memory_stats().peak_bytes - live1;
-    size_t arena = static_cast<size_t>(step.last_graph()->arena_bytes());
+    // Sharded: the shard arenas + the update graph's + the reduced gradients (the whole-batch
+    // graph's arena is freed once the schedule runs).
+    const auto st = step.stats();
+    size_t arena = st.shards > 1 ? static_cast<size_t>(st.shard_arena_bytes)
+                                 : static_cast<size_t>(step.last_graph()->arena_bytes());
     size_t compiled_peak = arena + transient;
     std::printf(
-        "CNN step peak memory: eager %.2f MB  compiled %.2f MB (arena %.2f MB, planned from %.2f MB, "
-        "+ %.2f MB in-step) ratio %.2f (target <= 0.7)\n",
-        eager_peak / 1e6, compiled_peak / 1e6, arena / 1e6, step.last_graph()->unplanned_bytes() / 1e6,
-        transient / 1e6, double(compiled_peak) / double(eager_peak));
+        "CNN step peak memory: eager %.2f MB  compiled (%d shards) %.2f MB (arenas %.2f MB; whole-batch "
+        "graph %.2f MB, planned from %.2f MB; + %.2f MB in-step) ratio %.2f (target <= 0.7)\n",
+        eager_peak / 1e6, st.shards, compiled_peak / 1e6, arena / 1e6, step.last_graph()->arena_bytes() / 1e6,
+        step.last_graph()->unplanned_bytes() / 1e6, transient / 1e6,
+        double(compiled_peak) / double(eager_peak));
   }
   return 0;
 }

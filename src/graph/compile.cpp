@@ -190,9 +190,10 @@ std::vector<Tensor> CompiledFunction::operator()(const std::vector<Tensor>& inpu
       }
     }
     if (e.sharded) {
+      std::vector<Tensor> result = e.sharded->run(inputs);
       s.stats.shards = e.sharded->shards();
-      s.stats.shard_arena_bytes = e.sharded->arena_bytes();
-      return e.sharded->run(inputs);
+      s.stats.shard_arena_bytes = e.sharded->arena_bytes();  // lanes are made on first use
+      return result;
     }
     s.stats.shards = 1;
     s.stats.shard_arena_bytes = 0;

@@ -4,7 +4,9 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <cstring>
 #include <exception>
 
 #include "backend/cpu/parallel.h"
@@ -120,8 +122,10 @@ std::unique_ptr<ShardedTrainStep> ShardedTrainStep::build(
           // Shards run concurrently: their graphs must write nothing outside their own arenas.
           if (!g.updates.empty() || num_host_calls(traced[which]) != 0 || !separable(g)) return nullptr;
         }
-        st->execs_.push_back(std::make_unique<graph::Executor>(graph::Graph(optimized_graph(traced[which]))));
+        st->shape_of_.push_back(which);
       }
+      for (const auto& t : traced)
+        if (t.impl()) st->templates_.push_back(optimized_graph(t));
     } catch (const UntraceableError&) {
       return nullptr;
     }
@@ -141,36 +145,47 @@ std::unique_ptr<ShardedTrainStep> ShardedTrainStep::build(
       for (int64_t b = 0; b < st->grads_[k].numel(); b += kReduceChunk)
         st->chunks_.push_back({k, b, std::min(st->grads_[k].numel(), b + kReduceChunk)});
 
-    std::vector<std::vector<Tensor>> outs(S);
-    st->run_shards(inputs, outs);
-    for (int s = 0; s < S; ++s) {  // the output is concatenated along the batch dim
-      const Tensor& o = outs[s][1];
-      if (o.dim() < 1 || o.shape()[0] != st->size_[s] || o.dtype() != outs[0][1].dtype() ||
-          outs[s][0].numel() != 1 || (outs[s][0].dtype() != kFloat32 && outs[s][0].dtype() != kFloat64))
+    std::vector<std::vector<Tensor>> kept(S);  // every shard's outputs (copies), for the check
+    for (int s = 0; s < S; ++s) {
+      for (const Tensor& t : st->run_shard(0, s, inputs)) kept[s].push_back(t.clone());
+      const Tensor& o = kept[s][1];  // the output is concatenated along the batch dim
+      if (o.dim() < 1 || o.shape()[0] != st->size_[s] || o.dtype() != kept[0][1].dtype() ||
+          kept[s][0].numel() != 1 || (kept[s][0].dtype() != kFloat32 && kept[s][0].dtype() != kFloat64))
         return nullptr;
       for (size_t k = 0; k < st->grads_.size(); ++k)
-        if (outs[s][2 + k].dtype() != st->grads_[k].dtype() ||
-            outs[s][2 + k].shape() != st->grads_[k].shape())
+        if (kept[s][2 + k].dtype() != st->grads_[k].dtype() ||
+            kept[s][2 + k].shape() != st->grads_[k].shape())
           return nullptr;
     }
+    st->out_shape_ = kept[0][1].shape();
+    st->out_shape_[0] = B;
+    st->out_dtype_ = kept[0][1].dtype();
+    st->loss_dtype_ = kept[0][0].dtype();
     // Mean losses weigh shard s by n_s / B, sum losses by 1; anything else is not separable.
     double full_norm = 0;
     for (const Tensor& g : full_grads) full_norm += norm2(g);
     const double loss_ref = full_loss.detach().to(kFloat64).item<double>();
     bool matched = false;
+    double loss = 0;
     for (int weighting = 0; weighting < 2 && !matched; ++weighting) {
       st->weight_.clear();
       for (int s = 0; s < S; ++s)
         st->weight_.push_back(weighting == 0 ? double(st->size_[s]) / double(B) : 1.0);
-      for (const Chunk& c : st->chunks_) st->reduce_chunk(c, outs);
-      double diff = 0, loss = 0;
+      for (const Chunk& c : st->chunks_)
+        for (int s = 0; s < S; ++s) st->accumulate(c, s, kept[s][2 + c.param]);
+      double diff = 0;
+      loss = 0;
       for (size_t k = 0; k < full_grads.size(); ++k) diff += norm2(st->grads_[k] - full_grads[k]);
-      for (int s = 0; s < S; ++s) loss += st->weight_[s] * scalar_value(outs[s][0]);
+      for (int s = 0; s < S; ++s) loss += st->weight_[s] * scalar_value(kept[s][0]);
       matched = std::sqrt(diff) <= 1e-4 * std::sqrt(full_norm) + 1e-12 &&
                 std::abs(loss - loss_ref) <= 1e-4 * std::abs(loss_ref) + 1e-7;
     }
     if (!matched) return nullptr;
-    result = st->finish(outs);
+    NoGradGuard no_grad;
+    std::vector<Tensor> parts;
+    for (int s = 0; s < S; ++s) parts.push_back(kept[s][1]);
+    st->loss_shape_ = kept[0][0].shape();
+    result = {nabla::full(st->loss_shape_, loss, TensorOptions(st->loss_dtype_)), cat(parts, 0)};
   }
   // The update graph: the optimizer step reading the reduced gradients. Tracing runs it eagerly:
   // this call's parameter update.
@@ -191,90 +206,108 @@ std::unique_ptr<ShardedTrainStep> ShardedTrainStep::build(
   return st;
 }
 
-void ShardedTrainStep::run_shards(const std::vector<Tensor>& inputs, std::vector<std::vector<Tensor>>& outs) {
-  const int S = shards();
-  std::vector<Tensor> xs(S), ys(S);
-  for (int s = 0; s < S; ++s) {
-    xs[s] = inputs[0].narrow(0, begin_[s], size_[s]);
-    ys[s] = inputs[1].narrow(0, begin_[s], size_[s]);
-  }
-  auto run_one = [&](int s) {
-    outs[s] = execs_[s]->run_borrowed({xs[s], ys[s]});
-    for (size_t k = 2; k < outs[s].size(); ++k)
-      if (!outs[s][k].is_contiguous()) outs[s][k] = outs[s][k].contiguous();
-  };
-  const int nt = std::min(S, get_num_threads());
-  if (nt <= 1 || omp_in_parallel()) {
-    for (int s = 0; s < S; ++s) run_one(s);
-    return;
-  }
-  std::exception_ptr err;
-  // Each thread runs whole shards; their kernels run serially (parallel_for and the BLAS calls
-  // stay on the calling thread inside a parallel region), so there is no per-op synchronisation.
-#pragma omp parallel for num_threads(nt) schedule(static, 1)
-  for (int s = 0; s < S; ++s) {
-    try {
-      run_one(s);
-    } catch (...) {
-#pragma omp critical(nabla_sharded_step)
-      if (!err) err = std::current_exception();
-    }
-  }
-  if (err) std::rethrow_exception(err);
+graph::Executor& ShardedTrainStep::executor(int lane, int s) {
+  if (static_cast<int>(lanes_.size()) <= lane) lanes_.resize(lane + 1);
+  auto& per_shape = lanes_[lane];
+  per_shape.resize(templates_.size());
+  auto& e = per_shape[shape_of_[s]];
+  if (!e) e = std::make_unique<graph::Executor>(graph::Graph(templates_[shape_of_[s]]));
+  return *e;
 }
 
-void ShardedTrainStep::reduce_chunk(const Chunk& c, const std::vector<std::vector<Tensor>>& outs) const {
-  const int S = shards();
-  const Tensor& dst = grads_[c.param];
+std::vector<Tensor> ShardedTrainStep::run_shard(int lane, int s, const std::vector<Tensor>& inputs) {
+  std::vector<Tensor> outs = executor(lane, s).run_borrowed(
+      {inputs[0].narrow(0, begin_[s], size_[s]), inputs[1].narrow(0, begin_[s], size_[s])});
+  for (size_t k = 1; k < outs.size(); ++k)
+    if (!outs[k].is_contiguous()) outs[k] = outs[k].contiguous();
+  return outs;
+}
+
+void ShardedTrainStep::accumulate(const Chunk& c, int s, const Tensor& g) const {
   auto body = [&](auto* d) {
     using T = std::remove_pointer_t<decltype(d)>;
-    const T* src[kMaxShards];
-    T w[kMaxShards];
-    for (int s = 0; s < S; ++s) {
-      src[s] = static_cast<const T*>(outs[s][2 + c.param].raw_data());
-      w[s] = static_cast<T>(weight_[s]);
-    }
-    for (int64_t e = c.begin; e < c.end; ++e) {
-      T acc = w[0] * src[0][e];
-      for (int s = 1; s < S; ++s) acc += w[s] * src[s][e];
-      d[e] = acc;
-    }
+    T* __restrict out = d + c.begin;
+    const T* __restrict src = static_cast<const T*>(g.raw_data()) + c.begin;
+    const T w = static_cast<T>(weight_[s]);
+    const int64_t n = c.end - c.begin;
+    if (s == 0)
+      for (int64_t e = 0; e < n; ++e) out[e] = w * src[e];
+    else
+      for (int64_t e = 0; e < n; ++e) out[e] += w * src[e];
   };
+  const Tensor& dst = grads_[c.param];
   if (dst.dtype() == kFloat64)
     body(static_cast<double*>(dst.raw_data()));
   else
     body(static_cast<float*>(dst.raw_data()));
 }
 
-std::vector<Tensor> ShardedTrainStep::finish(std::vector<std::vector<Tensor>>& outs) {
-  NoGradGuard no_grad;
-  double loss = 0;
-  std::vector<Tensor> parts;
-  for (int s = 0; s < shards(); ++s) {
-    loss += weight_[s] * scalar_value(outs[s][0]);
-    parts.push_back(outs[s][1]);
-  }
-  std::vector<Tensor> result{full(outs[0][0].shape(), loss, TensorOptions(outs[0][0].dtype())),
-                             cat(parts, 0)};
-  outs.clear();  // the borrowed arena views
-  return result;
-}
-
 std::vector<Tensor> ShardedTrainStep::run(const std::vector<Tensor>& inputs) {
-  std::vector<std::vector<Tensor>> outs(shards());
-  run_shards(inputs, outs);
-  // Fixed chunks in a fixed per-element order: the same sums at any thread count.
-  const int64_t n = static_cast<int64_t>(chunks_.size());
-  cpu::parallel_for(0, n, 1, [&](int64_t b, int64_t e) {
-    for (int64_t k = b; k < e; ++k) reduce_chunk(chunks_[k], outs);
-  });
+  const int S = shards();
+  // Lanes: shards that run at the same time, each on its own executors (arenas). Shard s runs in
+  // round s / L on lane s % L; after each round its gradients are added into grads_ in shard
+  // order. So every element is w_0 g_0 + w_1 g_1 + ... summed in the same order for any L.
+  const int L = omp_in_parallel() ? 1 : std::min(S, get_num_threads());
+  for (int s = 0; s < S; ++s) executor(s % L, s);  // made on first use of a lane
+  Tensor out = empty(out_shape_, TensorOptions(out_dtype_));
+  std::vector<double> losses(S);
+  std::vector<std::vector<Tensor>> outs(L);
+  const int64_t nc = static_cast<int64_t>(chunks_.size());
+  auto run_lane = [&](int r, int l) {
+    const int s = r * L + l;
+    if (s >= S) return;
+    outs[l] = run_shard(l, s, inputs);
+    losses[s] = scalar_value(outs[l][0]);
+    const Tensor& o = outs[l][1];
+    std::memcpy(static_cast<char*>(out.raw_data()) + begin_[s] * (o.nbytes() / size_[s]), o.raw_data(),
+                o.nbytes());
+  };
+  auto reduce = [&](int r, int64_t k) {
+    for (int l = 0; l < L && r * L + l < S; ++l)
+      accumulate(chunks_[k], r * L + l, outs[l][2 + chunks_[k].param]);
+  };
+  const int rounds = (S + L - 1) / L;
+  if (L == 1) {
+    for (int r = 0; r < rounds; ++r) {
+      run_lane(r, 0);
+      for (int64_t k = 0; k < nc; ++k) reduce(r, k);
+    }
+  } else {
+    std::exception_ptr err;
+    std::atomic<bool> failed{false};
+    // One parallel region per step. Each thread runs whole shards; their kernels run serially
+    // (parallel_for and the BLAS calls stay on the calling thread inside a parallel region), so
+    // there is no per-op synchronisation. After each round the fixed reduction chunks are shared.
+#pragma omp parallel num_threads(L)
+    for (int r = 0; r < rounds; ++r) {
+#pragma omp for schedule(static, 1)
+      for (int l = 0; l < L; ++l) {
+        try {
+          if (!failed) run_lane(r, l);
+        } catch (...) {
+          failed = true;
+#pragma omp critical(nabla_sharded_step)
+          if (!err) err = std::current_exception();
+        }
+      }
+#pragma omp for schedule(dynamic, 1)
+      for (int64_t k = 0; k < nc; ++k)
+        if (!failed) reduce(r, k);
+    }
+    if (err) std::rethrow_exception(err);
+  }
+  outs.clear();  // borrowed arena views
   update_(grads_);
-  return finish(outs);
+  double loss = 0;
+  for (int s = 0; s < S; ++s) loss += weight_[s] * losses[s];
+  return {full(loss_shape_, loss, TensorOptions(loss_dtype_)), out};
 }
 
 int64_t ShardedTrainStep::arena_bytes() const {
   int64_t bytes = update_.arena_bytes();
-  for (const auto& e : execs_) bytes += e->memory_plan().arena_bytes;
+  for (const auto& lane : lanes_)
+    for (const auto& e : lane)
+      if (e) bytes += e->memory_plan().arena_bytes;
   for (const Tensor& g : grads_) bytes += static_cast<int64_t>(g.nbytes());
   return bytes;
 }

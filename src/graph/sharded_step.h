@@ -42,8 +42,9 @@ class ShardedTrainStep {
                                                  const CompileOptions& options, std::vector<Tensor>& result);
   /// One training step on inputs of the built shapes: {loss, output}.
   std::vector<Tensor> run(const std::vector<Tensor>& inputs);
-  int shards() const { return static_cast<int>(execs_.size()); }
-  /// Bytes held: the shard arenas, the update graph's arena and the reduced gradients.
+  int shards() const { return static_cast<int>(size_.size()); }
+  /// Bytes held: the shard arenas (one per lane used so far), the update graph's arena and the
+  /// reduced gradients.
   int64_t arena_bytes() const;
 
  private:
@@ -51,15 +52,22 @@ class ShardedTrainStep {
     int param;
     int64_t begin, end;
   };
-  void run_shards(const std::vector<Tensor>& inputs, std::vector<std::vector<Tensor>>& outs);
-  void reduce_chunk(const Chunk& c, const std::vector<std::vector<Tensor>>& outs) const;
-  std::vector<Tensor> finish(std::vector<std::vector<Tensor>>& outs);
+  /// Lane `lane`'s executor for shard s's shape (made on first use: lanes never share arenas).
+  graph::Executor& executor(int lane, int s);
+  /// Runs shard s on a lane: {loss, output, grads...} as borrowed arena views (contiguous).
+  std::vector<Tensor> run_shard(int lane, int s, const std::vector<Tensor>& inputs);
+  /// grads_ chunk c = w_0 g (s == 0) or += w_s g: the one per-element formula of every path.
+  void accumulate(const Chunk& c, int s, const Tensor& g) const;
 
   std::vector<int64_t> begin_, size_;  // each shard's rows of the batch
+  std::vector<int> shape_of_;          // each shard's graph (sizes take at most two values)
   std::vector<double> weight_;         // each shard's weight in the loss and gradient sums
-  std::vector<std::unique_ptr<graph::Executor>> execs_;
+  std::vector<graph::Graph> templates_;
+  std::vector<std::vector<std::unique_ptr<graph::Executor>>> lanes_;  // [lane][shape]
   std::vector<Tensor> grads_;  // reduced gradients (the update graph's inputs)
   std::vector<Chunk> chunks_;  // the reduction's fixed work items
+  Shape out_shape_, loss_shape_;
+  DType out_dtype_ = kFloat32, loss_dtype_ = kFloat32;
   jit::Graph update_;
 };
 

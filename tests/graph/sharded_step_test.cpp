@@ -119,21 +119,36 @@ TEST(ShardedStep, UnevenShardsFollowEager) {
 }
 
 TEST(ShardedStep, BitIdenticalAtOneAndTwoThreads) {
+  // 2 shards (one round of two lanes at 2 threads) and 3 uneven shards (two rounds, the second
+  // with one lane idle): the same sums in the same order at 1 thread.
   const std::pair<nn::Sequential (*)(), Shape> cases[] = {{mlp, {32, 12}}, {cnn, {32, 1, 8, 8}}};
-  for (const auto& [make, shape] : cases) {
-    Trajectory one, two;
-    {
-      Threads t(1);
-      one = train(make, shape, 3, 12, true);
+  for (int shards : {0, 3})
+    for (const auto& [make, shape] : cases) {
+      Trajectory one, two;
+      {
+        Threads t(1);
+        one = train(make, shape, 3, 12, true, {.batch_shards = shards});
+      }
+      {
+        Threads t(2);
+        two = train(make, shape, 3, 12, true, {.batch_shards = shards});
+      }
+      EXPECT_EQ(one.stats.shards, shards ? shards : 2);
+      EXPECT_EQ(two.stats.shards, shards ? shards : 2);
+      expect_identical(one, two);
     }
-    {
-      Threads t(2);
-      two = train(make, shape, 3, 12, true);
-    }
-    EXPECT_EQ(one.stats.shards, 2);
-    EXPECT_EQ(two.stats.shards, 2);
-    expect_identical(one, two);
+}
+
+TEST(ShardedStep, OneThreadReusesOneArenaForAllShards) {
+  // Shards that never run at the same time share their lane's arena: at 1 thread the schedule
+  // holds one shard arena, at 2 threads two.
+  int64_t bytes[2];
+  for (int t = 1; t <= 2; ++t) {
+    Threads th(t);
+    bytes[t - 1] = train(cnn, {32, 1, 8, 8}, 3, 4, true).stats.shard_arena_bytes;
   }
+  EXPECT_GT(bytes[0], 0);
+  EXPECT_LT(bytes[0], bytes[1]);
 }
 
 TEST(ShardedStep, DropoutInTrainingFallsBackAndMatchesEager) {
