@@ -19,6 +19,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
+#include <memory>
 
 using namespace nabla;
 
@@ -67,67 +68,70 @@ double median(std::vector<double> v) {
 Tensor loss_of(const Tensor& out, const Tensor& y) { return F::cross_entropy(out, y); }
 
 // Seconds per epoch (median of 5) of each way of training, at 1 and 2 threads.
+constexpr int kWays =
+    4;  // eager, then compiled with batch_shards = 1 (whole batch), 2, 0 (auto: the default)
+const char* kWayName[kWays] = {"eager", "compiled whole-batch", "compiled 2 shards", "compiled default"};
+const int kShards[kWays] = {0, 1, 2, 0};
+
 struct Result {
-  double eager[2], whole[2], sharded[2];  // [threads - 1]; whole: compiled with batch_shards = 1
+  double s[kWays][2];  // [way][threads - 1]
   double compile_ms, optimize_ms, shard_build_ms;
-  int shards;
+  int default_shards;
 };
 
 Result compare(nn::Module& model, const Batches& batches) {
-  optim::Adam eager_opt(model.parameters(), {.lr = 1e-3});
-  optim::Adam whole_opt(model.parameters(), {.lr = 1e-3});
-  optim::Adam sharded_opt(model.parameters(), {.lr = 1e-3});
-  auto whole = jit::compile_train_step(model, loss_of, whole_opt, {.batch_shards = 1});
-  auto sharded = jit::compile_train_step(model, loss_of, sharded_opt);
-  for (int k = 0; k < 3; ++k) {  // trace, retrace, first run (builds the shards)
-    whole(batches[0].first, batches[0].second);
-    sharded(batches[0].first, batches[0].second);
-  }
+  std::vector<std::unique_ptr<optim::Adam>> opts;
+  for (int w = 0; w < kWays; ++w)
+    opts.push_back(std::make_unique<optim::Adam>(model.parameters(), optim::AdamOptions{.lr = 1e-3}));
+  std::vector<jit::CompiledFunction> steps;
+  for (int w = 1; w < kWays; ++w)
+    steps.push_back(jit::compile_train_step(model, loss_of, *opts[w], {.batch_shards = kShards[w]}));
+  for (int k = 0; k < 3; ++k)  // trace, retrace, first run (builds the shards)
+    for (auto& st : steps) st(batches[0].first, batches[0].second);
   Result r{};
-  r.compile_ms = sharded.last_graph()->compile_ms();
-  r.optimize_ms = sharded.last_graph()->optimize_ms();
-  r.shard_build_ms = sharded.stats().shard_build_ms;
-  r.shards = sharded.stats().shards;
-  auto eager_epoch = [&] {
+  r.compile_ms = steps[1].last_graph()->compile_ms();
+  r.optimize_ms = steps[1].last_graph()->optimize_ms();
+  r.shard_build_ms = steps[1].stats().shard_build_ms;
+  r.default_shards = steps[2].stats().shards;
+  auto epoch = [&](int w) {
     auto t0 = std::chrono::steady_clock::now();
     for (auto& [x, y] : batches) {
-      eager_opt.zero_grad();
-      loss_of(model(x), y).backward();
-      eager_opt.step();
+      if (w == 0) {
+        opts[0]->zero_grad();
+        loss_of(model(x), y).backward();
+        opts[0]->step();
+      } else {
+        steps[w - 1](x, y);
+      }
     }
     return seconds_since(t0);
   };
-  auto compiled_epoch = [&](jit::CompiledFunction& step) {
-    auto t0 = std::chrono::steady_clock::now();
-    for (auto& [x, y] : batches) step(x, y);
-    return seconds_since(t0);
-  };
-  eager_epoch();  // warm the allocator cache
-  std::vector<double> e[2], w[2], c[2];
+  epoch(0);  // warm the allocator cache
+  std::vector<double> t[kWays][2];
   for (int rep = 0; rep < 5; ++rep)
-    for (int t = 0; t < 2; ++t) {  // interleaved, so that load changes hit every column alike
-      set_num_threads(t + 1);
-      e[t].push_back(eager_epoch());
-      w[t].push_back(compiled_epoch(whole));
-      c[t].push_back(compiled_epoch(sharded));
+    for (int th = 0; th < 2; ++th) {  // interleaved, so that load changes hit every column alike
+      set_num_threads(th + 1);
+      for (int w = 0; w < kWays; ++w) t[w][th].push_back(epoch(w));
     }
-  for (int t = 0; t < 2; ++t)
-    r.eager[t] = median(e[t]), r.whole[t] = median(w[t]), r.sharded[t] = median(c[t]);
+  for (int w = 0; w < kWays; ++w)
+    for (int th = 0; th < 2; ++th) r.s[w][th] = median(t[w][th]);
   return r;
 }
 
 void print(const char* name, int batches, int batch, const Result& r, double target) {
-  std::printf("%s  %d batches of %d (%d shards), seconds per epoch (median of 5):\n", name, batches, batch,
-              r.shards);
-  for (int t = 0; t < 2; ++t)
-    std::printf(
-        "  %d thread%s: eager %.3f  compiled whole-batch %.3f  compiled sharded %.3f  -> %.2fx eager\n",
-        t + 1, t ? "s" : " ", r.eager[t], r.whole[t], r.sharded[t], r.eager[t] / r.sharded[t]);
-  double best_eager = std::min(r.eager[0], r.eager[1]), best_compiled = std::min(r.sharded[0], r.sharded[1]);
-  std::printf(
-      "  best of each: eager %.3f (%d thr)  compiled %.3f (%d thr)  speed-up %.2fx (target >= %.1fx)\n",
-      best_eager, r.eager[0] <= r.eager[1] ? 1 : 2, best_compiled, r.sharded[0] <= r.sharded[1] ? 1 : 2,
-      best_eager / best_compiled, target);
+  std::printf("%s  %d batches of %d, seconds per epoch (median of 5; the default ran %d shard%s):\n", name,
+              batches, batch, r.default_shards, r.default_shards > 1 ? "s" : "");
+  for (int th = 0; th < 2; ++th) {
+    std::printf("  %d thread%s:", th + 1, th ? "s" : " ");
+    for (int w = 0; w < kWays; ++w) std::printf("  %s %.3f", kWayName[w], r.s[w][th]);
+    std::printf("  -> default %.2fx eager\n", r.s[0][th] / r.s[3][th]);
+  }
+  auto best = [&](int w) { return std::min(r.s[w][0], r.s[w][1]); };
+  auto best_th = [&](int w) { return r.s[w][0] <= r.s[w][1] ? 1 : 2; };
+  std::printf("  best of each vs eager %.3f (%d thr):", best(0), best_th(0));
+  for (int w = 1; w < kWays; ++w)
+    std::printf("  %s %.2fx (%d thr)", kWayName[w], best(0) / best(w), best_th(w));
+  std::printf("  (target >= %.1fx)\n", target);
   std::printf("  compile %.1f ms (of which passes + plan %.1f ms) + shard build %.1f ms (target < 100 ms)\n",
               r.compile_ms, r.optimize_ms, r.shard_build_ms);
 }

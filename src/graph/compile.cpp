@@ -282,8 +282,8 @@ CompiledFunction compile_train_step(nn::Module& model, LossFn loss_fn, optim::Op
   if (options.batch_shards != 1)
     f.state_->make_sharded = [m, opt, loss_fn, options](const Graph& full, const std::vector<Tensor>& in,
                                                         std::vector<Tensor>& result) {
-      return detail::ShardedTrainStep::build(*m, loss_fn, *opt, detail::optimized_graph(full), in, options,
-                                             result);
+      return detail::ShardedTrainStep::build(*m, loss_fn, *opt, detail::optimized_graph(full),
+                                             full.arena_bytes(), in, options, result);
     };
   return f;
 }

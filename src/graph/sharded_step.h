@@ -35,10 +35,12 @@ class ShardedTrainStep {
  public:
   /// Builds the schedule for inputs {x, y} of these shapes and runs this call's training step with
   /// it (result = {loss, output}). Returns null, with the model, optimizer and grads untouched,
-  /// when the step is not separable over samples (`full` is the whole-batch step graph).
+  /// when the step is not separable over samples (`full` is the whole-batch step graph), or, with
+  /// batch_shards = 0 (auto), when its arena is under 4x the parameters' bytes (too little compute
+  /// per parameter byte for the reduction and cross-core traffic to pay off).
   static std::unique_ptr<ShardedTrainStep> build(nn::Module& model, const LossFn& loss_fn,
                                                  optim::Optimizer& optimizer, const graph::Graph& full,
-                                                 const std::vector<Tensor>& inputs,
+                                                 int64_t full_arena_bytes, const std::vector<Tensor>& inputs,
                                                  const CompileOptions& options, std::vector<Tensor>& result);
   /// One training step on inputs of the built shapes: {loss, output}.
   std::vector<Tensor> run(const std::vector<Tensor>& inputs);

@@ -209,6 +209,19 @@ TEST(ShardedStep, LossMixingSamplesFallsBackAndMatchesEager) {
   expect_close(eager, compiled, 1e-4);
 }
 
+TEST(ShardedStep, AutoSkipsParameterHeavyStepsButTwoShardsForcesIt) {
+  // 16k parameters, a small batch: the whole-batch arena is under 4x the parameter bytes, so the
+  // default keeps the whole-batch graph; batch_shards = 2 shards it anyway (and still matches).
+  auto make = [] { return nn::Sequential{nn::Linear(256, 64), nn::ReLU(), nn::Linear(64, 4)}; };
+  Trajectory eager = train(make, {32, 256}, 4, 20, false);
+  Trajectory def = train(make, {32, 256}, 4, 20, true);
+  Trajectory forced = train(make, {32, 256}, 4, 20, true, {.batch_shards = 2});
+  EXPECT_EQ(def.stats.shards, 1);
+  EXPECT_EQ(forced.stats.shards, 2);
+  expect_close(eager, def, 1e-4);
+  expect_close(eager, forced, 1e-4);
+}
+
 TEST(ShardedStep, BatchShardsOneIsOff) {
   Trajectory compiled = train(mlp, {32, 12}, 4, 5, true, {.batch_shards = 1});
   EXPECT_EQ(compiled.stats.shards, 1);
