@@ -93,6 +93,7 @@ TEST(ShardedStep, AutoShardCountDependsOnTheBatchOnly) {
 }
 
 TEST(ShardedStep, Mlp100StepsFollowEager) {
+  Threads one(1);  // quick under a loaded CI; threads are covered by BitIdenticalAtOneAndTwoThreads
   Trajectory eager = train(mlp, {32, 12}, 4, 100, false);
   Trajectory sharded = train(mlp, {32, 12}, 4, 100, true);
   EXPECT_EQ(sharded.stats.shards, 2);
@@ -104,6 +105,7 @@ TEST(ShardedStep, Mlp100StepsFollowEager) {
 }
 
 TEST(ShardedStep, Cnn100StepsFollowEager) {
+  Threads one(1);  // quick under a loaded CI; threads are covered by BitIdenticalAtOneAndTwoThreads
   Trajectory eager = train(cnn, {32, 1, 8, 8}, 3, 100, false);
   Trajectory sharded = train(cnn, {32, 1, 8, 8}, 3, 100, true);
   EXPECT_EQ(sharded.stats.shards, 2);
@@ -111,6 +113,7 @@ TEST(ShardedStep, Cnn100StepsFollowEager) {
 }
 
 TEST(ShardedStep, UnevenShardsFollowEager) {
+  Threads one(1);  // quick under a loaded CI; threads are covered by BitIdenticalAtOneAndTwoThreads
   // 3 shards of 11, 11 and 10 samples: two shard graphs, weights 11/32 and 10/32.
   Trajectory eager = train(mlp, {32, 12}, 4, 30, false);
   Trajectory sharded = train(mlp, {32, 12}, 4, 30, true, {.batch_shards = 3});
@@ -152,6 +155,7 @@ TEST(ShardedStep, OneThreadReusesOneArenaForAllShards) {
 }
 
 TEST(ShardedStep, DropoutInTrainingFallsBackAndMatchesEager) {
+  Threads one(1);  // quick under a loaded CI; threads are covered by BitIdenticalAtOneAndTwoThreads
   auto make = [] {
     return nn::Sequential{nn::Linear(12, 32), nn::ReLU(), nn::Dropout(0.3), nn::Linear(32, 4)};
   };
@@ -163,6 +167,7 @@ TEST(ShardedStep, DropoutInTrainingFallsBackAndMatchesEager) {
 }
 
 TEST(ShardedStep, BatchNormInTrainingFallsBackAndMatchesEager) {
+  Threads one(1);  // quick under a loaded CI; threads are covered by BitIdenticalAtOneAndTwoThreads
   auto make = [] {
     return nn::Sequential{nn::Conv2d({.in = 1, .out = 4, .kernel = 3, .padding = 1}), nn::BatchNorm2d(4),
                           nn::ReLU(), nn::Flatten(), nn::Linear(4 * 8 * 8, 3)};
@@ -174,6 +179,7 @@ TEST(ShardedStep, BatchNormInTrainingFallsBackAndMatchesEager) {
 }
 
 TEST(ShardedStep, BatchNormInEvalModeShards) {
+  Threads one(1);  // quick under a loaded CI; threads are covered by BitIdenticalAtOneAndTwoThreads
   // Eval-mode BatchNorm normalises each sample by the running statistics: separable.
   auto make = [] {
     return nn::Sequential{nn::Linear(12, 16), nn::BatchNorm1d(16), nn::ReLU(), nn::Linear(16, 4)};
@@ -185,6 +191,7 @@ TEST(ShardedStep, BatchNormInEvalModeShards) {
 }
 
 TEST(ShardedStep, SumLossShardsWithWeightOne) {
+  Threads one(1);  // quick under a loaded CI; threads are covered by BitIdenticalAtOneAndTwoThreads
   Loss sum = [](const Tensor& out, const Tensor& y) {
     return F::cross_entropy(out, y, {.reduction = "sum"});
   };
@@ -197,6 +204,7 @@ TEST(ShardedStep, SumLossShardsWithWeightOne) {
 }
 
 TEST(ShardedStep, LossMixingSamplesFallsBackAndMatchesEager) {
+  Threads one(1);  // quick under a loaded CI; threads are covered by BitIdenticalAtOneAndTwoThreads
   // Centring the logits by the batch mean couples the samples: the sharded gradients differ from
   // the whole batch's, so the check at build time refuses the schedule.
   Loss mixed = [](const Tensor& out, const Tensor& y) {
@@ -210,6 +218,7 @@ TEST(ShardedStep, LossMixingSamplesFallsBackAndMatchesEager) {
 }
 
 TEST(ShardedStep, AutoSkipsParameterHeavyStepsButTwoShardsForcesIt) {
+  Threads one(1);  // quick under a loaded CI; threads are covered by BitIdenticalAtOneAndTwoThreads
   // 16k parameters, a small batch: the whole-batch arena is under 4x the parameter bytes, so the
   // default keeps the whole-batch graph; batch_shards = 2 shards it anyway (and still matches).
   auto make = [] { return nn::Sequential{nn::Linear(256, 64), nn::ReLU(), nn::Linear(64, 4)}; };
