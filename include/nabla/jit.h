@@ -45,11 +45,12 @@ struct CompileOptions {
   bool optimize = true;       // run the graph passes (off: the traced graph as recorded)
   size_t max_cache_size = 8;  // compiled graphs kept per function (least recently used dropped)
   /// compile_train_step only: batch shards of the data-parallel schedule (0 = auto: 2 from 32
-  /// samples up; 1 = off). Shards run their forward + backward concurrently (one thread each), the
-  /// gradients are reduced in a fixed order, then one optimizer update runs. The count depends on
-  /// the batch size only, so results do not depend on the thread count. Steps that are not
-  /// separable over samples (Dropout, BatchNorm in training mode, losses that mix samples) fall
-  /// back to the whole-batch graph: see Stats::shards and docs/graph_mode.md.
+  /// samples up when the step's intermediates outweigh its parameters 4x, else 1; 1 = off; n).
+  /// Shards run their forward + backward concurrently (one thread each), the gradients are
+  /// reduced in a fixed order, then one optimizer update runs. The count depends on shapes only,
+  /// so results do not depend on the thread count. Steps that are not separable over samples
+  /// (Dropout, BatchNorm in training mode, losses that mix samples) fall back to the whole-batch
+  /// graph: see Stats::shards and docs/graph_mode.md.
   int batch_shards = 0;
 };
 
