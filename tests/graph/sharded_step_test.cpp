@@ -39,11 +39,12 @@ struct Trajectory {
 /// eagerly when `compiled` is false, else through compile_train_step with `options`.
 template <typename MakeModel>
 Trajectory train(MakeModel make_model, const Shape& x_shape, int64_t classes, int steps, bool compiled,
-                 jit::CompileOptions options = {}, Loss loss_fn = ce, bool train_mode = true) {
+                 jit::CompileOptions options = {}, Loss loss_fn = ce, bool train_mode = true,
+                 std::unique_ptr<optim::Optimizer> (*make_opt)(std::vector<Tensor>) = adam) {
   manual_seed(7);
   auto model = make_model();
   model->train(train_mode);
-  auto opt = adam(model->parameters());
+  auto opt = make_opt(model->parameters());
   std::optional<jit::CompiledFunction> step;
   if (compiled) step = jit::compile_train_step(*model.ptr(), loss_fn, *opt, options);
   Trajectory r;
@@ -110,6 +111,23 @@ TEST(ShardedStep, Cnn100StepsFollowEager) {
   Trajectory sharded = train(cnn, {32, 1, 8, 8}, 3, 100, true);
   EXPECT_EQ(sharded.stats.shards, 2);
   expect_close(eager, sharded, 1e-4);
+}
+
+TEST(ShardedStep, SgdAndRmspropShardAndFollowEager) {
+  Threads one(1);
+  auto sgd = [](std::vector<Tensor> p) -> std::unique_ptr<optim::Optimizer> {
+    return std::make_unique<optim::SGD>(p,
+                                        optim::SGDOptions{.lr = 0.05, .momentum = 0.9, .weight_decay = 1e-3});
+  };
+  auto rms = [](std::vector<Tensor> p) -> std::unique_ptr<optim::Optimizer> {
+    return std::make_unique<optim::RMSprop>(p, optim::RMSpropOptions{.lr = 1e-3});
+  };
+  for (auto make_opt : {+sgd, +rms}) {
+    Trajectory eager = train(mlp, {32, 12}, 4, 40, false, {}, ce, true, make_opt);
+    Trajectory sharded = train(mlp, {32, 12}, 4, 40, true, {}, ce, true, make_opt);
+    EXPECT_EQ(sharded.stats.shards, 2);
+    expect_close(eager, sharded, 1e-4);
+  }
 }
 
 TEST(ShardedStep, UnevenShardsFollowEager) {
