@@ -9,7 +9,6 @@
 #include <cstring>
 #include <exception>
 
-#include "backend/cpu/parallel.h"
 #include "graph/compiled_access.h"
 #include "graph/trace.h"
 #include "nabla/autograd.h"
