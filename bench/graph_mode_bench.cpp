@@ -4,6 +4,9 @@
 // peak memory of one CNN training step. Synthetic data of Fashion-MNIST's shapes (time does not
 // depend on the values). Issue 6 targets: MLP >= 1.5x, CNN >= 1.2x, peak memory <= 0.7x, compile
 // < 100 ms.
+// Each is timed at 1 and 2 threads in the same run (interleaved): eager, compiled as one
+// whole-batch graph (batch_shards = 1) and compiled with the data-parallel schedule (the
+// default); the speed-up is judged best-of-each (eager's best thread count vs compiled's best).
 //   ./build-bench/bench/graph_mode_bench [threads] [mlp_batches] [cnn_batches]
 #include <nabla/creation.h>
 #include <nabla/jit.h>
@@ -16,6 +19,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
+#include <memory>
 
 using namespace nabla;
 
@@ -63,68 +67,98 @@ double median(std::vector<double> v) {
 
 Tensor loss_of(const Tensor& out, const Tensor& y) { return F::cross_entropy(out, y); }
 
+// Seconds per epoch (median of 5) of each way of training, at 1 and 2 threads.
+constexpr int kWays =
+    4;  // eager, then compiled with batch_shards = 1 (whole batch), 2, 0 (auto: the default)
+const char* kWayName[kWays] = {"eager", "compiled whole-batch", "compiled 2 shards", "compiled default"};
+const int kShards[kWays] = {0, 1, 2, 0};
+
 struct Result {
-  double eager_s, compiled_s, compile_ms, optimize_ms;
+  double s[kWays][2];  // [way][threads - 1]
+  double compile_ms, optimize_ms, shard_build_ms;
+  int default_shards;
 };
 
 Result compare(nn::Module& model, const Batches& batches) {
-  optim::Adam eager_opt(model.parameters(), {.lr = 1e-3});
-  optim::Adam compiled_opt(model.parameters(), {.lr = 1e-3});
-  auto step = jit::compile_train_step(model, loss_of, compiled_opt);
-  for (int k = 0; k < 3; ++k) step(batches[0].first, batches[0].second);  // trace, retrace, first run
-  double compile_ms = step.last_graph()->compile_ms(), optimize_ms = step.last_graph()->optimize_ms();
-  auto eager_epoch = [&] {
+  std::vector<std::unique_ptr<optim::Adam>> opts;
+  for (int w = 0; w < kWays; ++w)
+    opts.push_back(std::make_unique<optim::Adam>(model.parameters(), optim::AdamOptions{.lr = 1e-3}));
+  std::vector<jit::CompiledFunction> steps;
+  for (int w = 1; w < kWays; ++w)
+    steps.push_back(jit::compile_train_step(model, loss_of, *opts[w], {.batch_shards = kShards[w]}));
+  for (int k = 0; k < 3; ++k)  // trace, retrace, first run (builds the shards)
+    for (auto& st : steps) st(batches[0].first, batches[0].second);
+  Result r{};
+  r.compile_ms = steps[0].last_graph()->compile_ms();  // traced first: the cold figure
+  r.optimize_ms = steps[0].last_graph()->optimize_ms();
+  r.shard_build_ms = steps[1].stats().shard_build_ms;
+  r.default_shards = steps[2].stats().shards;
+  auto epoch = [&](int w) {
     auto t0 = std::chrono::steady_clock::now();
     for (auto& [x, y] : batches) {
-      eager_opt.zero_grad();
-      loss_of(model(x), y).backward();
-      eager_opt.step();
+      if (w == 0) {
+        opts[0]->zero_grad();
+        loss_of(model(x), y).backward();
+        opts[0]->step();
+      } else {
+        steps[w - 1](x, y);
+      }
     }
     return seconds_since(t0);
   };
-  auto compiled_epoch = [&] {
-    auto t0 = std::chrono::steady_clock::now();
-    for (auto& [x, y] : batches) step(x, y);
-    return seconds_since(t0);
-  };
-  eager_epoch();  // warm the allocator cache
-  std::vector<double> e, c;
-  for (int r = 0; r < 5; ++r) {
-    e.push_back(eager_epoch());
-    c.push_back(compiled_epoch());
+  epoch(0);  // warm the allocator cache
+  std::vector<double> t[kWays][2];
+  for (int rep = 0; rep < 5; ++rep)
+    for (int th = 0; th < 2; ++th) {  // interleaved, so that load changes hit every column alike
+      set_num_threads(th + 1);
+      for (int w = 0; w < kWays; ++w) t[w][th].push_back(epoch(w));
+    }
+  for (int w = 0; w < kWays; ++w)
+    for (int th = 0; th < 2; ++th) r.s[w][th] = median(t[w][th]);
+  return r;
+}
+
+void print(const char* name, int batches, int batch, const Result& r, double target) {
+  std::printf("%s  %d batches of %d, seconds per epoch (median of 5; the default ran %d shard%s):\n", name,
+              batches, batch, r.default_shards, r.default_shards > 1 ? "s" : "");
+  for (int th = 0; th < 2; ++th) {
+    std::printf("  %d thread%s:", th + 1, th ? "s" : " ");
+    for (int w = 0; w < kWays; ++w) std::printf("  %s %.3f", kWayName[w], r.s[w][th]);
+    std::printf("  -> default %.2fx eager\n", r.s[0][th] / r.s[3][th]);
   }
-  return {median(e), median(c), compile_ms, optimize_ms};
+  auto best = [&](int w) { return std::min(r.s[w][0], r.s[w][1]); };
+  auto best_th = [&](int w) { return r.s[w][0] <= r.s[w][1] ? 1 : 2; };
+  std::printf("  best of each vs eager %.3f (%d thr):", best(0), best_th(0));
+  for (int w = 1; w < kWays; ++w)
+    std::printf("  %s %.2fx (%d thr)", kWayName[w], best(0) / best(w), best_th(w));
+  std::printf("  (target >= %.1fx)\n", target);
+  std::printf("  compile %.1f ms (of which passes + plan %.1f ms) + shard build %.1f ms (target < 100 ms)\n",
+              r.compile_ms, r.optimize_ms, r.shard_build_ms);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  set_num_threads(argc > 1 ? std::atoi(argv[1]) : 1);
+  const int threads = argc > 1 ? std::max(1, std::atoi(argv[1])) : 1;   // for the memory figure
   int mlp_batches = std::max(1, argc > 2 ? std::atoi(argv[2]) : 1875);  // one Fashion-MNIST epoch at batch 32
   int cnn_batches = std::max(1, argc > 3 ? std::atoi(argv[3]) : 40);
   manual_seed(1);
 
   Mlp mlp;
   Result m = compare(mlp, make_batches(mlp_batches, {32, 784}));
-  std::printf(
-      "MLP  %d batches of 32: eager %.3f s  compiled %.3f s  speed-up %.2fx (target >= 1.5x)  compile %.1f "
-      "ms "
-      "(of which passes + plan %.1f ms)\n",
-      mlp_batches, m.eager_s, m.compiled_s, m.eager_s / m.compiled_s, m.compile_ms, m.optimize_ms);
+  print("MLP", mlp_batches, 32, m, 1.5);
 
   auto cnn = make_cnn();
   Batches cb = make_batches(cnn_batches, {64, 1, 28, 28});
   Result c = compare(*cnn.ptr(), cb);
-  std::printf(
-      "CNN  %d batches of 64: eager %.3f s  compiled %.3f s  speed-up %.2fx (target >= 1.2x)  compile %.1f "
-      "ms "
-      "(of which passes + plan %.1f ms)\n",
-      cnn_batches, c.eager_s, c.compiled_s, c.eager_s / c.compiled_s, c.compile_ms, c.optimize_ms);
+  print("CNN", cnn_batches, 64, c, 1.2);
 
   // Peak memory of one training step above what is live before it (parameters, optimizer state,
-  // batch). The compiled step's arena is allocated once, at compile time: it is added to the
-  // compiled figure so that both sides count every intermediate byte.
-  {
+  // batch). The compiled step's arenas are allocated once, before the step: they are added to the
+  // compiled figure so that both sides count every intermediate byte. The data-parallel schedule
+  // holds one shard arena per lane (shards running at the same time): at 1 thread one, at 2 two.
+  for (int t = 1; t <= 2; ++t) {
+    set_num_threads(t);
     optim::Adam opt(cnn->parameters(), {.lr = 1e-3});
     auto& [x, y] = cb[0];
     for (int k = 0; k < 2; ++k) {  // create the optimizer state first
@@ -142,19 +176,40 @@ int main(int argc, char** argv) {
 
     optim::Adam copt(cnn->parameters(), {.lr = 1e-3});
     auto step = jit::compile_train_step(*cnn.ptr(), loss_of, copt);
-    for (int k = 0; k < 3; ++k) step(x, y);
-    opt.zero_grad();
+    for (int k = 0; k < 4; ++k) step(x, y);  // trace, retrace, build the shards, make the lanes
     size_t live1 = memory_stats().live_bytes;
     reset_memory_stats();
     step(x, y);
     size_t transient = memory_stats().peak_bytes - live1;
-    size_t arena = static_cast<size_t>(step.last_graph()->arena_bytes());
+    // Sharded: the lanes' shard arenas + the update graph's + the reduced gradients (the
+    // whole-batch graph's arena is freed once the schedule runs).
+    const auto st = step.stats();
+    size_t arena = st.shards > 1 ? static_cast<size_t>(st.shard_arena_bytes)
+                                 : static_cast<size_t>(step.last_graph()->arena_bytes());
     size_t compiled_peak = arena + transient;
     std::printf(
-        "CNN step peak memory: eager %.2f MB  compiled %.2f MB (arena %.2f MB, planned from %.2f MB, "
-        "+ %.2f MB in-step) ratio %.2f (target <= 0.7)\n",
-        eager_peak / 1e6, compiled_peak / 1e6, arena / 1e6, step.last_graph()->unplanned_bytes() / 1e6,
-        transient / 1e6, double(compiled_peak) / double(eager_peak));
+        "CNN step peak memory, %d thread%s: eager %.2f MB  compiled (%d shards) %.2f MB (arenas %.2f MB "
+        "+ %.2f MB in-step; whole-batch graph alone %.2f MB = %.2fx, planned from %.2f MB) ratio %.2f "
+        "(target <= 0.7)\n",
+        t, t > 1 ? "s" : "", eager_peak / 1e6, st.shards, compiled_peak / 1e6, arena / 1e6, transient / 1e6,
+        step.last_graph()->arena_bytes() / 1e6, double(step.last_graph()->arena_bytes()) / double(eager_peak),
+        step.last_graph()->unplanned_bytes() / 1e6, double(compiled_peak) / double(eager_peak));
   }
+  set_num_threads(threads);
   return 0;
 }
+
+// Closing note (2026-11-26, 2-vCPU KVM Xeon shared with two other builds: load 4-6; the bench ran
+// under `chrt -f 1` so that the builds could not preempt its OpenMP teams; two runs):
+//   MLP best-of-each vs eager (1 thread, 0.184-0.195 s): whole-batch graph 1.12-1.15x, 2 shards
+//     0.94-1.00x, default (auto: 1 shard, arena 0.96x of the parameters) 1.15-1.18x. Target 1.5x: not met.
+//   CNN best-of-each vs eager (2 threads, 0.299-0.306 s): whole-batch graph 0.98-1.01x, 2 shards
+//     1.07-1.15x, default (auto: 2 shards) 1.12-1.17x. Target 1.2x: not met.
+//   Why the shards gain little here: eager CNN already scales 1.85x on 2 threads (0.562 -> 0.303 s),
+//   and for the MLP (~80 us a step, 55k parameters) each concurrently running shard is ~1.5x slower
+//   than alone and the serial adam_step 2x slower at 2 threads (measured per phase): parameters and
+//   gradients move between the two cores every step. Pure GEMMs on the two cores do scale (11.2 vs
+//   11.4 us a call), so it is cache-coherence traffic, not compute.
+//   Peak memory of a CNN step: 0.52x eager at 1 thread (one shard arena), 0.95x at 2 threads (two
+//   half-batch arenas, each with its gradients); the whole-batch graph alone is 0.68x.
+//   Compile: 9-12 ms (CNN) + shard build 24-25 ms; MLP 1 ms + 2 ms.

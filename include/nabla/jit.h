@@ -44,10 +44,20 @@ class UntraceableError : public Error {
 struct CompileOptions {
   bool optimize = true;       // run the graph passes (off: the traced graph as recorded)
   size_t max_cache_size = 8;  // compiled graphs kept per function (least recently used dropped)
+  /// compile_train_step only: batch shards of the data-parallel schedule (0 = auto: 2 from 32
+  /// samples up when the step's intermediates outweigh its parameters 4x, else 1; 1 = off; n).
+  /// Shards run their forward + backward concurrently (one thread each), the gradients are
+  /// reduced in a fixed order, then one optimizer update runs. The count depends on shapes only,
+  /// so results do not depend on the thread count. Steps that are not separable over samples
+  /// (Dropout, BatchNorm in training mode, losses that mix samples) fall back to the whole-batch
+  /// graph: see Stats::shards and docs/graph_mode.md.
+  int batch_shards = 0;
 };
 
 /// A function of tensors, as traced and compiled.
 using Fn = std::function<std::vector<Tensor>(const std::vector<Tensor>&)>;
+/// Loss of a model's output against a target.
+using LossFn = std::function<Tensor(const Tensor& output, const Tensor& target)>;
 
 namespace detail {
 struct CompiledGraph;
@@ -101,12 +111,17 @@ class CompiledFunction {
     int graph_runs = 0;     // how many calls ran a compiled graph
     size_t cache_size = 0;  // graphs held
     double last_compile_ms = 0;
+    int shards = 1;                 // batch shards the last call ran (1: the whole batch at once)
+    double shard_build_ms = 0;      // time to build the last data-parallel schedule (its 1st call)
+    int64_t shard_arena_bytes = 0;  // memory of the last call's schedule (shard + update arenas,
+                                    // reduced gradients); 0 when the last call was not sharded
   };
   Stats stats() const;
   /// The graph the last call used (undefined before the first call).
   const Graph* last_graph() const;
 
  private:
+  friend CompiledFunction compile_train_step(nn::Module&, LossFn, optim::Optimizer&, const CompileOptions&);
   struct State;
   std::shared_ptr<State> state_;
 };
@@ -135,13 +150,14 @@ CompiledFunction compile(const Holder& holder, const CompileOptions& options = {
   return compile(std::shared_ptr<nn::Module>(holder.ptr()), options);
 }
 
-/// Loss of a model's output against a target.
-using LossFn = std::function<Tensor(const Tensor& output, const Tensor& target)>;
 /// One compiled training step: zero_grad, forward, loss, backward, optimizer.step(); called as
 /// step(x, y) it returns the loss (detached); step({x, y}) returns {loss, model output} (for
 /// metrics). The first two calls run eagerly (tracing, then
-/// retracing once the optimizer has created its state); later calls run one graph. Model and
-/// optimizer must outlive it. Supports SGD, Adam, AdamW, RMSprop (Adagrad throws jit::UntraceableError while tracing).
+/// retracing once the optimizer has created its state); later calls run one graph, or, when the
+/// step is separable over samples, the data-parallel schedule (CompileOptions::batch_shards; the
+/// 3rd call builds it, checking its gradients against the whole batch's). Model and
+/// optimizer must outlive it. Supports SGD, Adam, AdamW, RMSprop (Adagrad throws jit::UntraceableError while
+/// tracing).
 CompiledFunction compile_train_step(nn::Module& model, LossFn loss_fn, optim::Optimizer& optimizer,
                                     const CompileOptions& options = {});
 

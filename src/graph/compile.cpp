@@ -5,6 +5,7 @@
 
 #include "graph/compiled_access.h"
 #include "graph/executor.h"
+#include "graph/sharded_step.h"
 #include "graph/trace.h"
 #include "nabla/autograd.h"
 #include "nabla/jit.h"
@@ -115,12 +116,26 @@ bool is_tracing() { return graph::active_tracer() != nullptr; }
 
 // ---- CompiledFunction: an LRU cache of graphs keyed on the inputs' types ----
 
+namespace detail {
+/// Builds a data-parallel schedule for a settled train-step graph and runs the call with it, or
+/// returns null (compile_train_step; see sharded_step.h).
+using MakeSharded = std::function<std::unique_ptr<ShardedTrainStep>(
+    const Graph& full, const std::vector<Tensor>&, std::vector<Tensor>& result)>;
+}  // namespace detail
+
 struct CompiledFunction::State {
+  struct Entry {
+    std::string key;
+    Graph graph;
+    std::unique_ptr<detail::ShardedTrainStep> sharded;
+    bool sharding_tried = false;
+  };
   Fn fn;
   CompileOptions options;
   std::function<std::string()> extra_key;
-  const nn::Module* module = nullptr;              // names params in dumps
-  std::list<std::pair<std::string, Graph>> cache;  // most recently used first
+  const nn::Module* module = nullptr;  // names params in dumps
+  detail::MakeSharded make_sharded;    // compile_train_step only
+  std::list<Entry> cache;              // most recently used first
   Stats stats;
   const Graph* last = nullptr;
 };
@@ -156,11 +171,34 @@ std::vector<Tensor> CompiledFunction::operator()(const std::vector<Tensor>& inpu
   if (graph::active_tracer()) return s.fn(inputs);
   std::string key = cache_key(inputs, s.extra_key);
   for (auto it = s.cache.begin(); it != s.cache.end(); ++it) {
-    if (it->first != key) continue;
+    if (it->key != key) continue;
     s.cache.splice(s.cache.begin(), s.cache, it);
-    s.last = &s.cache.front().second;
+    State::Entry& e = s.cache.front();
+    s.last = &e.graph;
     ++s.stats.graph_runs;
-    return s.cache.front().second(inputs);
+    if (s.make_sharded && !e.sharding_tried) {
+      e.sharding_tried = true;
+      auto t0 = std::chrono::steady_clock::now();
+      std::vector<Tensor> result;
+      e.sharded = s.make_sharded(e.graph, inputs, result);
+      if (e.sharded) {
+        s.stats.shard_build_ms =
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+        s.stats.shards = e.sharded->shards();
+        s.stats.shard_arena_bytes = e.sharded->arena_bytes();
+        e.graph.impl()->executor->release_arena();  // kept for dumps; the schedule runs this key
+        return result;
+      }
+    }
+    if (e.sharded) {
+      std::vector<Tensor> result = e.sharded->run(inputs);
+      s.stats.shards = e.sharded->shards();
+      s.stats.shard_arena_bytes = e.sharded->arena_bytes();  // lanes are made on first use
+      return result;
+    }
+    s.stats.shards = 1;
+    s.stats.shard_arena_bytes = 0;
+    return e.graph(inputs);
   }
   uint64_t epoch = graph::state_epoch();
   t_naming_module = s.module;
@@ -174,13 +212,15 @@ std::vector<Tensor> CompiledFunction::operator()(const std::vector<Tensor>& inpu
   t_naming_module = nullptr;
   ++s.stats.traces;
   s.stats.last_compile_ms = g.compile_ms();
+  s.stats.shards = 1;
+  s.stats.shard_arena_bytes = 0;
   std::vector<Tensor> result = std::move(g.impl()->traced_outputs);
   // State created during the trace (optimizer buffers) means the next call differs: keep only
   // graphs traced against settled state.
   if (graph::state_epoch() == epoch) {
-    s.cache.emplace_front(key, std::move(g));
+    s.cache.push_front(State::Entry{key, std::move(g), nullptr, false});
     while (s.cache.size() > s.options.max_cache_size) s.cache.pop_back();
-    s.last = &s.cache.front().second;
+    s.last = &s.cache.front().graph;
   }
   s.stats.cache_size = s.cache.size();
   return result;
@@ -228,7 +268,7 @@ CompiledFunction compile_train_step(nn::Module& model, LossFn loss_fn, optim::Op
                                     const CompileOptions& options) {
   nn::Module* m = &model;
   optim::Optimizer* opt = &optimizer;
-  return CompiledFunction(
+  CompiledFunction f(
       [m, opt, loss_fn](const std::vector<Tensor>& in) {
         NABLA_CHECK(in.size() == 2, "compile_train_step: expected (input, target), got ", in.size(),
                     " tensors");
@@ -240,6 +280,13 @@ CompiledFunction compile_train_step(nn::Module& model, LossFn loss_fn, optim::Op
         return std::vector<Tensor>{loss.detach(), out.detach()};
       },
       options, [m] { return std::string(m->is_training() ? "train" : "eval"); }, m);
+  if (options.batch_shards != 1)
+    f.state_->make_sharded = [m, opt, loss_fn, options](const Graph& full, const std::vector<Tensor>& in,
+                                                        std::vector<Tensor>& result) {
+      return detail::ShardedTrainStep::build(*m, loss_fn, *opt, detail::optimized_graph(full),
+                                             full.arena_bytes(), in, options, result);
+    };
+  return f;
 }
 
 }  // namespace nabla::jit

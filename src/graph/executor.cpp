@@ -2,6 +2,8 @@
 // output already has its tensor bound to an arena slice (made once, in the constructor).
 #include "graph/executor.h"
 
+#include <algorithm>
+
 #include "graph/trace.h"
 #include "nabla/autograd.h"
 #include "ops/workspace.h"
@@ -50,9 +52,7 @@ Executor::Executor(Graph g) : graph_(std::move(g)) {
   const int nv = static_cast<int>(graph_.values.size());
   bound_.resize(nv);
   slots_.resize(nv);
-  if (plan_.arena_bytes > 0) arena_ = detail::allocate_storage(static_cast<size_t>(plan_.arena_bytes), kCPU);
-  for (int v = 0; v < nv; ++v)
-    if (plan_.offset[v] >= 0) bound_[v] = arena_tensor(arena_, plan_.offset[v], graph_.values[v]);
+  allocate_arena();
   for (const auto& n : graph_.nodes) {
     const ops::OpDef& def = ops::op_def(n.op);
     NABLA_CHECK(def.view || def.kernels[static_cast<int>(graph_.values[n.outputs[0]].device.type)], def.name,
@@ -60,10 +60,28 @@ Executor::Executor(Graph g) : graph_(std::move(g)) {
   }
 }
 
-std::vector<Tensor> Executor::run(const std::vector<Tensor>& inputs) {
+void Executor::allocate_arena() {
+  // At least one cache line: zero-sized values are still bound to (empty) arena tensors.
+  arena_ = detail::allocate_storage(static_cast<size_t>(std::max<int64_t>(plan_.arena_bytes, 64)), kCPU);
+  for (size_t v = 0; v < graph_.values.size(); ++v)
+    if (plan_.offset[v] >= 0) bound_[v] = arena_tensor(arena_, plan_.offset[v], graph_.values[v]);
+}
+
+void Executor::release_arena() {
+  for (auto& b : bound_) b = Tensor();
+  arena_.reset();
+}
+
+std::vector<Tensor> Executor::run(const std::vector<Tensor>& inputs) { return run_impl(inputs, false); }
+std::vector<Tensor> Executor::run_borrowed(const std::vector<Tensor>& inputs) {
+  return run_impl(inputs, true);
+}
+
+std::vector<Tensor> Executor::run_impl(const std::vector<Tensor>& inputs, bool borrow) {
   TraceScope no_trace(nullptr);  // running a graph inside a trace would record its kernels twice
   NABLA_CHECK(inputs.size() == graph_.inputs.size(), "compiled graph: expected ", graph_.inputs.size(),
               " inputs, got ", inputs.size());
+  if (!arena_) allocate_arena();
   for (size_t k = 0; k < inputs.size(); ++k) {
     const Value& v = graph_.values[graph_.inputs[k]];
     NABLA_CHECK(inputs[k].defined() && inputs[k].shape() == v.shape && inputs[k].dtype() == v.dtype,
@@ -115,7 +133,7 @@ std::vector<Tensor> Executor::run(const std::vector<Tensor>& inputs) {
       // Outputs never alias the arena (reused by the next run) nor an input or parameter (eager
       // ops return fresh tensors); a constant output is returned as is.
       const ValueKind root_kind = graph_.values[plan_.root[o]].kind;
-      result.push_back(root_kind == ValueKind::kConstant ? t : t.clone());
+      result.push_back(root_kind == ValueKind::kConstant || borrow ? t : t.clone());
     }
     for (const auto& u : graph_.updates) {
       const Tensor& target = graph_.values[u.target].tensor;

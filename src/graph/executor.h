@@ -17,10 +17,17 @@ class Executor {
   explicit Executor(Graph g);
   /// Runs the graph: returns its outputs (copied out of the arena) and applies its updates.
   std::vector<Tensor> run(const std::vector<Tensor>& inputs);
+  /// Like run, but the outputs are borrowed: views of the arena (or of inputs and params), valid
+  /// until the next run. For callers that consume them at once (the sharded train step).
+  std::vector<Tensor> run_borrowed(const std::vector<Tensor>& inputs);
+  /// Frees the arena (allocated again by the next run): a graph kept only as a fallback.
+  void release_arena();
   const Graph& graph() const { return graph_; }
   const MemoryPlan& memory_plan() const { return plan_; }
 
  private:
+  void allocate_arena();
+  std::vector<Tensor> run_impl(const std::vector<Tensor>& inputs, bool borrow);
   Graph graph_;
   MemoryPlan plan_;
   std::shared_ptr<detail::Storage> arena_;
