@@ -55,6 +55,18 @@ struct DataLoaderOptions {
   std::shared_ptr<const Sampler> sampler;
 };
 
+namespace detail {
+struct LoaderCounters;
+}
+
+/// Who built the batches of the epochs run so far (an epoch counts once its iterator is gone).
+/// Mostly `inline_builds` with num_workers > 0 means the workers got no CPU time in time (a busy
+/// machine): the loop then built the batches itself, as with num_workers = 0.
+struct DataLoaderStats {
+  int64_t from_workers = 0;   ///< built ahead by a background worker
+  int64_t inline_builds = 0;  ///< built by the loop's own thread when asked for
+};
+
 class DataLoader {
  public:
   using Iterator = detail::StreamIterator;
@@ -75,6 +87,8 @@ class DataLoader {
   /// this).
   int64_t epoch() const { return epoch_; }
   void set_epoch(int64_t epoch) { epoch_ = epoch; }
+  /// Where the batches of finished epochs were built (see DataLoaderStats).
+  DataLoaderStats stats() const;
 
   /// Starts an epoch: fixes its index order and starts the workers.
   Iterator begin();
@@ -85,6 +99,7 @@ class DataLoader {
   DataLoaderOptions options_;
   std::shared_ptr<const Sampler> sampler_;
   int64_t epoch_ = 0;
+  std::shared_ptr<detail::LoaderCounters> counters_;
 };
 
 }  // namespace nabla::data
