@@ -10,10 +10,12 @@
 //   rewrite  rewrites the float data of the batch 2 ahead of the trainer, then naps: the trainer
 //            then reads batches written on another core just before use (cross-core transfer),
 //            instead of cold batches written long ago.
+//   demote   as rewrite, then the neighbour pushes the lines it wrote out of its core's caches
+//            into the shared L3 (CLDEMOTE, a hint; a no-op where unsupported);
 //   self     the trainer rewrites each batch itself just before using it (no neighbour): the
 //            0-worker loader's case, hot data written on the trainer's own core.
 // The neighbour is told the trainer's progress through an atomic and never wakes the trainer.
-//   ./build-bench/bench/loader_neighbour_effects [rounds=7]
+//   ./build-bench/bench/loader_neighbour_effects [rounds=7] [fashion-mnist root]
 // Prints, per condition, the median over rounds of the training thread's CPU time and the wall
 // time per epoch, and their ratio to `alone` from the same round (conditions interleaved).
 #include <immintrin.h>
@@ -53,8 +55,8 @@ static double now(clockid_t clock) {
   return ts.tv_sec + 1e-9 * ts.tv_nsec;
 }
 
-enum Mode { kAlone, kSpin, kStream, kDuty, kRewrite, kSelf, kModes };
-static const char* kNames[kModes] = {"alone", "spin", "stream", "duty", "rewrite", "self"};
+enum Mode { kAlone, kSpin, kStream, kDuty, kRewrite, kDemote, kSelf, kModes };
+static const char* kNames[kModes] = {"alone", "spin", "stream", "duty", "rewrite", "demote", "self"};
 
 // uint8 rows -> float (x / 255 - 0.286) / 0.353, as the fused ToTensor + Normalize does.
 static void convert(const uint8_t* src, float* dst, size_t n) {
@@ -92,8 +94,11 @@ struct Neighbour {
         if (p > done) {  // one unit of work per batch the trainer took
           done = p;
           const size_t k = static_cast<size_t>(p + 2) % b.f32.size();
-          float* dst = mode == kRewrite ? b.f32[k].data.data_ptr<float>() : scratch.data();
+          float* dst = mode == kRewrite || mode == kDemote ? b.f32[k].data.data_ptr<float>() : scratch.data();
           convert(b.u8[k].data(), dst, scratch.size());
+          if (mode == kDemote)
+            for (size_t i = 0; i < scratch.size(); i += 16)
+              asm volatile(".byte 0x0f, 0x1c, 0x07" ::"D"(dst + i) : "memory");  // cldemote, as the pool
         }
         std::this_thread::sleep_for(std::chrono::microseconds(40));
       }
@@ -137,7 +142,7 @@ int main(int argc, char** argv) {
   set_num_threads(1);
   set_flush_denormal(true);
   using namespace data::transforms;
-  data::datasets::FashionMNIST ds(data::datasets::FashionMNIST::kDefaultRoot, true);
+  data::datasets::FashionMNIST ds(argc > 2 ? argv[2] : data::datasets::FashionMNIST::kDefaultRoot, true);
   Batches b;
   {
     data::DataLoader raw(ds, {.batch_size = 32, .shuffle = true, .drop_last = true, .seed = 1});

@@ -203,6 +203,7 @@ class BatchPool {
       std::exception_ptr error;
       try {
         value = build_(k);
+        demote_to_shared_cache(*value);
       } catch (...) {
         error = std::current_exception();
       }
