@@ -3,7 +3,8 @@
 // which a worker sleeps (what the DataLoader's consumer did once per batch before the workers
 // napped on timers instead). On the 2-vCPU KVM dev VM (cpuidle haltpoll, guest_halt_poll_ns=0: an
 // idle vCPU halts at once) notify_one costs the waker ~15-21 us: an IPI to a halted vCPU exits to
-// the hypervisor. On bare metal it is ~1-2 us.
+// the hypervisor. A wake-up that needs no IPI (the worker queued on the waker's own CPU) costs
+// ~0.1 us: the program shows those too when the other CPU is busy.
 // Run it on an idle machine: when the other CPU is busy, the worker lands on the waker's CPU and
 // the figures say nothing about halted vCPUs ("same cpu as waker" counts those wake-ups).
 //   ./build-bench/bench/futex_wake_cost [worker nice=19]

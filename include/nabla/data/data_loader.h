@@ -7,10 +7,11 @@
 //     epoch
 //
 // Batches are produced in parallel but delivered in order: for a given seed the
-// batches are the same whatever num_workers is. The loop never blocks on a worker:
-// a batch that is not ready is built on the calling thread (the worker's copy is
-// dropped), so workers can only make an epoch faster. Each epoch reshuffles (epoch e
-// of seed s is always the same order). A worker's exception is re-thrown in the
+// batches are the same whatever num_workers is. The loop never blocks on a worker
+// and never wakes one: a batch that is not ready is built on the calling thread (the
+// worker's copy is dropped), and workers with a full prefetch window nap on timers
+// (docs/data_loading.md says why, and how to choose num_workers). Each epoch reshuffles
+// (epoch e of seed s is always the same order). A worker's exception is re-thrown in the
 // loop as nabla::Error("DataLoader worker: ..."). Leaving the loop early
 // (break, exception) stops and joins the workers. Random augmentation in
 // `transform` should draw from data::batch_generator() (seeded per batch) to
@@ -38,7 +39,8 @@ struct DataLoaderOptions {
   bool drop_last = false;
   /// Background threads building batches (0: built on the calling thread when
   /// asked for). Each worker's ops run single-threaded, so workers never
-  /// oversubscribe the cores.
+  /// oversubscribe the cores. Choosing: docs/data_loading.md; stats() shows whether
+  /// the workers built the batches.
   int num_workers = 0;
   uint64_t seed = 0;
   /// Batches each worker may build ahead of the loop (torch's prefetch_factor).
