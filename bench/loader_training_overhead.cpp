@@ -17,6 +17,10 @@
 // neighbours taking the core, but not to cache pollution) and the whole process's CPU time (training +
 // workers) are printed beside it. "cpu share" = training-thread CPU / wall on side A: below ~0.95 the
 // machine took time from us and the wall figures are noisy.
+// "B's batches built by workers" (DataLoader::stats()) tells which regime was measured: near 100%
+// the workers had a free core; near 0% they got no CPU in time (nice 19 on a busy machine) and the
+// training thread built the batches itself, as with 0 workers. On a machine shared with compiles,
+// `chrt -f 10 <this bench> ...` (root) keeps them off both cores for the few seconds of a run.
 // (pairs 1 under callgrind: compare the inclusive counts of the two train_epoch instances.)
 #include <nabla/data/data_loader.h>
 #include <nabla/data/datasets/fashion_mnist.h>
