@@ -36,6 +36,7 @@ inline void enter_worker_thread(unsigned fp_mode) {
 /// takes 6.3 us when another core wrote it, 2.9 us after CLDEMOTE, 1.6 us when the reader wrote
 /// it (bench/loader_neighbour_effects.cpp has the training-level figures).
 inline void demote_to_shared_cache(const Example& batch) {
+#if defined(__x86_64__)
   for (const Tensor* t : {&batch.data, &batch.target}) {
     if (!t->defined() || !t->device().is_cpu() || !t->is_contiguous()) continue;
     const char* p = static_cast<const char*>(t->raw_data());
@@ -43,6 +44,9 @@ inline void demote_to_shared_cache(const Example& batch) {
     for (p = reinterpret_cast<const char*>(reinterpret_cast<uintptr_t>(p) & ~uintptr_t(63)); p < end; p += 64)
       asm volatile(".byte 0x0f, 0x1c, 0x07" ::"D"(p) : "memory");  // cldemote (%rdi)
   }
+#else
+  (void)batch;
+#endif
 }
 
 /// Re-throws an exception caught in a worker, in the consumer, as nabla::Error prefixed with
