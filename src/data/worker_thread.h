@@ -38,7 +38,7 @@ inline void enter_worker_thread(unsigned fp_mode) {
 inline void demote_to_shared_cache(const Example& batch) {
 #if defined(__x86_64__)
   for (const Tensor* t : {&batch.data, &batch.target}) {
-    if (!t->defined() || !t->device().is_cpu() || !t->is_contiguous()) continue;
+    if (!t->defined() || !t->device().is_cpu() || !t->is_contiguous() || t->nbytes() == 0) continue;
     const char* p = static_cast<const char*>(t->raw_data());
     const char* end = p + t->nbytes();
     for (p = reinterpret_cast<const char*>(reinterpret_cast<uintptr_t>(p) & ~uintptr_t(63)); p < end; p += 64)

@@ -103,3 +103,13 @@ TEST(BatchPool, ShutdownInterruptsANap) {
       },
       30, "BatchPool shutdown during a nap");
 }
+
+TEST(BatchPool, DemoteAcceptsAnyBatch) {
+  // A hint over the batch's own bytes only: undefined, empty, strided and scalar tensors are fine,
+  // and the values are untouched.
+  Tensor x = arange(0, 12).reshape({3, 4}).to(kFloat32);
+  data::detail::demote_to_shared_cache({x, Tensor()});
+  data::detail::demote_to_shared_cache({x.transpose(0, 1), full({}, 3, kInt64)});
+  data::detail::demote_to_shared_cache({zeros({0, 5}), zeros({0}).to(kInt64)});
+  EXPECT_EQ(x.flatten(0).to_vector<float>()[11], 11.0f);
+}
