@@ -33,8 +33,9 @@ inline void enter_worker_thread(unsigned fp_mode) {
 /// core's private caches into the shared L3 (CLDEMOTE; a hint, executed as a no-op by CPUs
 /// without it). The training thread then reads the batch from L3 instead of snooping it out of
 /// another core's L2 line by line: measured on the Sapphire Rapids dev VM, reading a 100 KB batch
-/// takes 6.3 us when another core wrote it, 2.9 us after CLDEMOTE, 1.6 us when the reader wrote
-/// it (bench/loader_neighbour_effects.cpp has the training-level figures).
+/// takes 6.2 us when another core wrote it, 3.1 us after CLDEMOTE, 1.6 us when the reader wrote
+/// it (bench/cross_core_read.cpp); training with 1 worker on an idle machine went from +4-6% over
+/// prebuilt batches to -6% (docs/data_loading.md).
 inline void demote_to_shared_cache(const Example& batch) {
 #if defined(__x86_64__)
   for (const Tensor* t : {&batch.data, &batch.target}) {
