@@ -1,15 +1,19 @@
 // Internal: the DataLoader's background workers. Batch k of an epoch is a pure function of k
 // (build(k): same indices, same per-batch seed, single-threaded, no grad), so any thread may build
 // it and the result is the same bits. That allows a pool in which the training thread never waits
-// for a worker:
+// for a worker and never wakes one:
 //
 //   - workers claim batch numbers in order and build up to `window` batches ahead of the consumer;
 //   - next() takes batch k when a worker has finished it; otherwise the calling thread builds k
 //     itself, at once, even if a worker has claimed it and is still busy (the worker's copy is then
 //     dropped). A descheduled or slow worker therefore costs at most one inline build, never a sleep
 //     and a wake-up round trip of the training thread through the scheduler;
-//   - a worker that finds the window full sleeps until half of it is free again (one wake-up per
-//     window/2 batches, not one per batch), and the consumer signals only when a worker sleeps;
+//   - a worker that finds the window full naps on a timer (NapPlanner: about the time the consumer
+//     takes for half a window) and refills what is free when it wakes. next() never notifies: on a
+//     VM, waking a thread on a halted vCPU costs the waker ~20 us (an IPI exit), more than building
+//     a small batch inline. Only shutdown wakes napping workers;
+//   - the pool's lock is taken by spinning first (critical sections are a few hundred ns), so
+//     neither side goes to sleep on it and needs the other to wake it;
 //   - workers run at the lowest scheduling priority (nice 19) when asked: they then use CPU time the
 //     training thread leaves idle and yield to it at once when they share its core (2 workers on a
 //     2-core machine), instead of taking turns with it.
@@ -17,11 +21,15 @@
 // Errors: a build's exception (on a worker or on the calling thread) is re-thrown by next() at the
 // position of its batch as nabla::Error("<who>: <message>"), then the pool stops.
 #pragma once
+#include <immintrin.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
@@ -32,6 +40,7 @@
 #include <thread>
 #include <vector>
 
+#include "data/nap_planner.h"
 #include "data/worker_thread.h"
 #include "nabla/data/dataset.h"
 #include "nabla/error.h"
@@ -55,6 +64,23 @@ class AsWorkerScope {
 
  private:
   int local_, omp_;
+};
+
+/// Locks `lk` spinning first: the pool's critical sections are short, and a thread that sleeps on
+/// the lock must be woken by the holder's unlock (a futex wake: on a VM an IPI exit, ~20 us).
+inline void lock_spinning(std::unique_lock<std::mutex>& lk) {
+  for (int i = 0; i < 256; ++i) {
+    if (lk.try_lock()) return;
+    _mm_pause();
+  }
+  lk.lock();  // the holder was descheduled: sleep
+}
+
+/// What a pool did, for tests and benchmarks.
+struct BatchPoolStats {
+  int64_t from_workers = 0;   // batches delivered as a worker built them
+  int64_t inline_builds = 0;  // batches next() built itself
+  int64_t naps = 0;           // timer naps of workers that found the window full
 };
 
 class BatchPool {
@@ -82,10 +108,18 @@ class BatchPool {
   BatchPool(const BatchPool&) = delete;
   BatchPool& operator=(const BatchPool&) = delete;
 
+  /// Counts so far (locks the pool).
+  BatchPoolStats stats() {
+    std::unique_lock<std::mutex> lk(mu_, std::defer_lock);
+    lock_spinning(lk);
+    return stats_;
+  }
+
   /// Batch number `delivered` (then the next), nullopt after the last.
   std::optional<Example> next() {
     if (finished_) return std::nullopt;
-    std::unique_lock<std::mutex> lk(mu_);
+    std::unique_lock<std::mutex> lk(mu_, std::defer_lock);
+    lock_spinning(lk);
     const int64_t k = delivered_;
     if (k >= batches_) {
       finished_ = true;
@@ -95,11 +129,13 @@ class BatchPool {
     std::optional<Example> value, dropped;
     std::exception_ptr error;
     if (slot.k == k && slot.ready) {
+      ++stats_.from_workers;
       value = std::move(slot.value);
       error = slot.error;
       slot = Slot{};
     } else {
       // Not built yet: build it here. Claim it first if no worker has (claims go in order).
+      ++stats_.inline_builds;
       if (slot.k != k) {
         next_claim_ = k + 1;
         slot = Slot{k, false, std::nullopt, nullptr};
@@ -111,7 +147,7 @@ class BatchPool {
       } catch (...) {
         error = std::current_exception();
       }
-      lk.lock();
+      lock_spinning(lk);
       Slot& s = ring_[k % window_];
       if (s.k == k) {
         dropped = std::move(s.value);  // a worker's copy that landed meanwhile
@@ -119,10 +155,7 @@ class BatchPool {
       }
     }
     ++delivered_;
-    const bool wake =
-        sleepers_ > 0 && next_claim_ < batches_ && delivered_ + window_ - next_claim_ >= refill_;
     lk.unlock();
-    if (wake) cv_.notify_all();
     if (error) {
       finished_ = true;
       shutdown();
@@ -145,13 +178,22 @@ class BatchPool {
     enter_worker_thread(fp);
     // Linux: PRIO_PROCESS with a thread id sets that thread's nice value alone. Best effort.
     if (low_priority) setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 19);
-    std::unique_lock<std::mutex> lk(mu_);
+    // Naps last tens to hundreds of us; the default 50 us timer slack would make short ones late.
+    prctl(PR_SET_TIMERSLACK, 10'000UL, 0, 0, 0);
+    NapPlanner planner;
+    std::unique_lock<std::mutex> lk(mu_, std::defer_lock);
+    lock_spinning(lk);
     for (;;) {
-      if (stop_ || next_claim_ >= batches_) return;
+      if (stop_.load(std::memory_order_relaxed) || next_claim_ >= batches_) return;
       if (next_claim_ >= delivered_ + window_) {
-        ++sleepers_;
-        cv_.wait(lk);
-        --sleepers_;
+        const auto nap = planner.plan(NapPlanner::Clock::now(), delivered_, refill_);
+        ++stats_.naps;
+        lk.unlock();
+        {
+          std::unique_lock<std::mutex> nap_lk(nap_mu_);
+          nap_cv_.wait_for(nap_lk, nap, [this] { return stop_.load(); });
+        }
+        lock_spinning(lk);
         continue;
       }
       const int64_t k = next_claim_++;
@@ -161,10 +203,11 @@ class BatchPool {
       std::exception_ptr error;
       try {
         value = build_(k);
+        demote_to_shared_cache(*value);
       } catch (...) {
         error = std::current_exception();
       }
-      lk.lock();
+      lock_spinning(lk);
       Slot& s = ring_[k % window_];
       if (s.k == k && !s.ready) {
         s.ready = true;
@@ -174,17 +217,18 @@ class BatchPool {
         // The consumer built k itself; drop our copy outside the lock.
         lk.unlock();
         value.reset();
-        lk.lock();
+        lock_spinning(lk);
       }
     }
   }
 
   void shutdown() {
     {
-      std::lock_guard<std::mutex> lk(mu_);
+      // Under nap_mu_, so that a worker between its predicate check and its wait sees the flag.
+      std::lock_guard<std::mutex> lk(nap_mu_);
       stop_ = true;
     }
-    cv_.notify_all();
+    nap_cv_.notify_all();
     for (auto& t : threads_)
       if (t.joinable()) t.join();
   }
@@ -192,12 +236,13 @@ class BatchPool {
   Build build_;
   std::string who_;
   const int64_t batches_, window_, refill_;
-  std::mutex mu_;
-  std::condition_variable cv_;  // sleeping workers
+  std::mutex mu_;  // the ring and the counters below
   std::vector<Slot> ring_;
   int64_t next_claim_ = 0, delivered_ = 0;
-  int sleepers_ = 0;
-  bool stop_ = false;
+  BatchPoolStats stats_;
+  std::mutex nap_mu_;  // napping workers; the consumer touches it only at shutdown
+  std::condition_variable nap_cv_;
+  std::atomic<bool> stop_{false};
   bool finished_ = false;  // consumer side only
   std::vector<std::thread> threads_;
 };

@@ -2,6 +2,7 @@
 // OrderedPool.
 #include "nabla/data/data_loader.h"
 
+#include <atomic>
 #include <span>
 
 #include "data/batch_pool.h"
@@ -11,6 +12,12 @@
 #include "nabla/error.h"
 
 namespace nabla::data {
+
+// Epoch streams add their counts here when they end (an epoch may outlive a copy of the loader).
+struct detail::LoaderCounters {
+  std::atomic<int64_t> from_workers{0}, inline_builds{0};
+};
+
 namespace {
 
 thread_local Generator* t_batch_generator = nullptr;
@@ -45,11 +52,14 @@ struct EpochPlan {
 // the rows of batch k + 1 are prefetched so that their loads overlap the caller's training step.
 struct InlineEpochStream : detail::Stream {
   std::shared_ptr<const EpochPlan> plan;
+  std::shared_ptr<detail::LoaderCounters> counters;
   std::vector<int64_t> idx;
   int64_t k = 0;
-  explicit InlineEpochStream(std::shared_ptr<const EpochPlan> p) : plan(std::move(p)) {
+  InlineEpochStream(std::shared_ptr<const EpochPlan> p, std::shared_ptr<detail::LoaderCounters> c)
+      : plan(std::move(p)), counters(std::move(c)) {
     if (plan->batches > 0) plan->dataset->prefetch(plan->slice(0));
   }
+  ~InlineEpochStream() override { counters->inline_builds += k; }
   std::optional<Example> next() override {
     if (k >= plan->batches) return std::nullopt;
     Example batch = plan->build(k++, idx);
@@ -60,9 +70,16 @@ struct InlineEpochStream : detail::Stream {
 
 struct PooledEpochStream : detail::Stream {
   detail::BatchPool pool;
+  std::shared_ptr<detail::LoaderCounters> counters;
   PooledEpochStream(int workers, int64_t window, int64_t batches, detail::BatchPool::Build build,
-                    bool low_priority)
-      : pool(workers, window, batches, std::move(build), low_priority, "DataLoader worker") {}
+                    bool low_priority, std::shared_ptr<detail::LoaderCounters> c)
+      : pool(workers, window, batches, std::move(build), low_priority, "DataLoader worker"),
+        counters(std::move(c)) {}
+  ~PooledEpochStream() override {
+    const detail::BatchPoolStats st = pool.stats();
+    counters->from_workers += st.from_workers;
+    counters->inline_builds += st.inline_builds;
+  }
   std::optional<Example> next() override { return pool.next(); }
 };
 
@@ -76,7 +93,9 @@ detail::BatchGeneratorScope::BatchGeneratorScope(Generator* g) : prev_(t_batch_g
 detail::BatchGeneratorScope::~BatchGeneratorScope() { t_batch_generator = prev_; }
 
 DataLoader::DataLoader(std::shared_ptr<const Dataset> dataset, DataLoaderOptions options)
-    : dataset_(std::move(dataset)), options_(std::move(options)) {
+    : dataset_(std::move(dataset)),
+      options_(std::move(options)),
+      counters_(std::make_shared<detail::LoaderCounters>()) {
   NABLA_CHECK(dataset_ != nullptr, "DataLoader: dataset is null");
   NABLA_CHECK(options_.batch_size >= 1, "DataLoader: batch_size must be >= 1, got ", options_.batch_size);
   NABLA_CHECK(options_.num_workers >= 0, "DataLoader: num_workers must be >= 0, got ", options_.num_workers);
@@ -112,7 +131,7 @@ DataLoader::Iterator DataLoader::begin() {
   plan->batch_size = options_.batch_size;
   plan->batches = size();
   const int workers = options_.num_workers;
-  if (workers == 0) return Iterator(std::make_shared<InlineEpochStream>(std::move(plan)));
+  if (workers == 0) return Iterator(std::make_shared<InlineEpochStream>(std::move(plan), counters_));
   const int64_t batches = plan->batches;
   auto build = [plan = std::shared_ptr<const EpochPlan>(std::move(plan))](int64_t k) {
     thread_local std::vector<int64_t> idx;  // each thread's own scratch
@@ -120,7 +139,11 @@ DataLoader::Iterator DataLoader::begin() {
   };
   const int64_t window = static_cast<int64_t>(workers) * options_.prefetch;
   return Iterator(std::make_shared<PooledEpochStream>(workers, window, batches, std::move(build),
-                                                      options_.low_priority_workers));
+                                                      options_.low_priority_workers, counters_));
+}
+
+DataLoaderStats DataLoader::stats() const {
+  return {counters_->from_workers.load(), counters_->inline_builds.load()};
 }
 
 }  // namespace nabla::data

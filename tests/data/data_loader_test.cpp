@@ -6,6 +6,8 @@
 #include <omp.h>
 
 #include <atomic>
+#include <chrono>
+#include <thread>
 
 #include "data/data_test_util.h"
 #include "nabla/autograd.h"
@@ -187,4 +189,24 @@ TEST(DataLoader, FreesBatchesWhenDone) {
       if (++n == 2) break;
   }
   EXPECT_EQ(memory_stats().live_bytes, live);
+}
+
+TEST(DataLoader, StatsCountWhoBuiltEachBatch) {
+  DataLoader inline_loader(IndexDataset(10), {.batch_size = 4});
+  epoch_indices(inline_loader);
+  epoch_indices(inline_loader);
+  EXPECT_EQ(inline_loader.stats().inline_builds, 6);
+  EXPECT_EQ(inline_loader.stats().from_workers, 0);
+  // With workers and a slow loop, the workers build (nearly) everything ahead; each batch is
+  // counted once, whoever built it.
+  DataLoader pooled(IndexDataset(40), {.batch_size = 2, .num_workers = 2});
+  int64_t n = 0;
+  for (auto& [x, y] : pooled) {
+    ++n;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  const data::DataLoaderStats st = pooled.stats();
+  EXPECT_EQ(n, 20);
+  EXPECT_EQ(st.from_workers + st.inline_builds, 20);
+  EXPECT_GE(st.from_workers, 10) << "inline " << st.inline_builds;
 }

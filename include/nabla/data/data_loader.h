@@ -7,10 +7,11 @@
 //     epoch
 //
 // Batches are produced in parallel but delivered in order: for a given seed the
-// batches are the same whatever num_workers is. The loop never blocks on a worker:
-// a batch that is not ready is built on the calling thread (the worker's copy is
-// dropped), so workers can only make an epoch faster. Each epoch reshuffles (epoch e
-// of seed s is always the same order). A worker's exception is re-thrown in the
+// batches are the same whatever num_workers is. The loop never blocks on a worker
+// and never wakes one: a batch that is not ready is built on the calling thread (the
+// worker's copy is dropped), and workers with a full prefetch window nap on timers
+// (docs/data_loading.md says why, and how to choose num_workers). Each epoch reshuffles
+// (epoch e of seed s is always the same order). A worker's exception is re-thrown in the
 // loop as nabla::Error("DataLoader worker: ..."). Leaving the loop early
 // (break, exception) stops and joins the workers. Random augmentation in
 // `transform` should draw from data::batch_generator() (seeded per batch) to
@@ -38,7 +39,8 @@ struct DataLoaderOptions {
   bool drop_last = false;
   /// Background threads building batches (0: built on the calling thread when
   /// asked for). Each worker's ops run single-threaded, so workers never
-  /// oversubscribe the cores.
+  /// oversubscribe the cores. Choosing: docs/data_loading.md; stats() shows whether
+  /// the workers built the batches.
   int num_workers = 0;
   uint64_t seed = 0;
   /// Batches each worker may build ahead of the loop (torch's prefetch_factor).
@@ -53,6 +55,18 @@ struct DataLoaderOptions {
   /// Custom index order (e.g. DistributedSampler); called with the loader's
   /// epoch count.
   std::shared_ptr<const Sampler> sampler;
+};
+
+namespace detail {
+struct LoaderCounters;
+}
+
+/// Who built the batches of the epochs run so far (an epoch counts once its iterator is gone).
+/// Mostly `inline_builds` with num_workers > 0 means the workers got no CPU time in time (a busy
+/// machine): the loop then built the batches itself, as with num_workers = 0.
+struct DataLoaderStats {
+  int64_t from_workers = 0;   ///< built ahead by a background worker
+  int64_t inline_builds = 0;  ///< built by the loop's own thread when asked for
 };
 
 class DataLoader {
@@ -75,6 +89,8 @@ class DataLoader {
   /// this).
   int64_t epoch() const { return epoch_; }
   void set_epoch(int64_t epoch) { epoch_ = epoch; }
+  /// Where the batches of finished epochs were built (see DataLoaderStats).
+  DataLoaderStats stats() const;
 
   /// Starts an epoch: fixes its index order and starts the workers.
   Iterator begin();
@@ -85,6 +101,7 @@ class DataLoader {
   DataLoaderOptions options_;
   std::shared_ptr<const Sampler> sampler_;
   int64_t epoch_ = 0;
+  std::shared_ptr<detail::LoaderCounters> counters_;
 };
 
 }  // namespace nabla::data
