@@ -19,6 +19,7 @@ template <typename T>
 struct Planes {
   const T* p;
   int64_t C, s0, s1, s2, s3;
+  Planes(const T* data, int64_t c, int64_t h, int64_t w) : p(data), C(c), s0(c * h * w), s1(h * w), s2(w), s3(1) {}
   explicit Planes(const Tensor& t)
       : p(static_cast<const T*>(t.raw_data())),
         C(t.size(1)),
@@ -240,6 +241,16 @@ void max_pool2d_impl(const Tensor* in, Tensor* out, const Attrs& a, bool relu) {
 }  // namespace
 
 void max_pool2d(const Tensor* in, int, Tensor* out, const Attrs& a) { max_pool2d_impl(in, out, a, false); }
+void max_pool_2x2_grad_plane(const float* g, const int64_t* indices, const float* y, const PoolGeom& G, float* gx) {
+  NABLA_CHECK(G.kh == 2 && G.kw == 2 && G.sh == 2 && G.sw == 2 && G.ph == 0 && G.pw == 0 && have_avx512(),
+              "max_pool_2x2_grad_plane: expected a 2x2 stride-2 unpadded window and AVX-512");
+  max_pool_2x2_grad_avx512(g, indices, y, G, gx);
+}
+void relu_max_pool_2x2_plane(const float* plane, const PoolGeom& G, float* values, int64_t* indices) {
+  NABLA_CHECK(G.kh == 2 && G.kw == 2 && G.sh == 2 && G.sw == 2 && G.ph == 0 && G.pw == 0,
+              "relu_max_pool_2x2_plane: expected a 2x2 stride-2 unpadded window");
+  max_pool_2x2(Planes<float>(plane, 1, G.H, G.W), plane, G, values, indices, true);
+}
 void relu_max_pool2d(const Tensor* in, int, Tensor* out, const Attrs& a) {
   max_pool2d_impl(in, out, a, true);
 }
