@@ -14,6 +14,39 @@
 #include "ops/workspace.h"
 
 namespace nabla::graph {
+namespace {
+
+bool is_2x2_pool(const ops::Attrs& a, int at) {
+  return a.i[at] == 2 && a.i[at + 1] == 2 && a.i[at + 2] == 2 && a.i[at + 3] == 2 && a.i[at + 4] == 0 &&
+         a.i[at + 5] == 0;
+}
+
+// Indices as uint8 window offsets: a fused conv + 2x2 pool whose indices are read only by pool
+// gradient kernels (or by nobody) stores which of the window's 4 cells won in one byte instead of
+// an int64 position, 8x less memory for a tensor that lives from the forward pass to the backward
+// (the seed CNN: 3.2 + 1.6 MB at batch 64 become 0.4 + 0.2 MB).
+void compact_pool_indices(Graph& g) {
+  std::vector<bool> blocked(g.values.size(), false);
+  for (int o : g.outputs) blocked[o] = true;
+  for (const auto& u : g.updates) blocked[u.source] = true;
+  for (const auto& n : g.nodes)
+    for (size_t j = 0; j < n.inputs.size(); ++j) {
+      const int v = n.inputs[j];
+      const bool pool_grad_index = (n.op == ops::OpId::max_pool2d_grad && j == 1 && is_2x2_pool(n.attrs, 0)) ||
+                                   (n.op == ops::OpId::pool_grad_conv2d_weight_bias_grad && j == 2 &&
+                                    is_2x2_pool(n.attrs, 7));
+      if (!pool_grad_index) blocked[v] = true;
+    }
+  for (auto& n : g.nodes) {
+    if (n.op != ops::OpId::conv2d_relu_max_pool2d || n.attrs.i[13] != 0 || !is_2x2_pool(n.attrs, 7)) continue;
+    Value& idx = g.values[n.outputs[1]];
+    if (blocked[n.outputs[1]] || idx.dtype != kInt64) continue;
+    n.attrs.i[13] = 1;
+    idx.dtype = kUInt8;
+  }
+}
+
+}  // namespace
 
 int fuse_conv_pool(Graph& g) {
   int fused = 0;
@@ -70,6 +103,7 @@ int fuse_conv_pool(Graph& g) {
     ++fused;
   }
   g.remove_nodes(drop);
+  compact_pool_indices(g);
   return fused;
 }
 

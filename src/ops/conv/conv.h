@@ -66,10 +66,14 @@ void conv2d_relu_max_pool2d(const Tensor* in, int n, Tensor* out, const Attrs& a
 void pool_grad_conv2d_weight_bias_grad(const Tensor* in, int n, Tensor* out, const Attrs& a);
 /// max_pool2d_grad of one plane for a 2x2 stride-2 unpadded window (contiguous [Ho, Wo] g,
 /// indices and optional y; gx [H, W] written whole): the unfused kernel's code for one plane.
-void max_pool_2x2_grad_plane(const float* g, const int64_t* indices, const float* y, const PoolGeom& G, float* gx);
+/// offsets (optional): uint8 window offsets (0..3) instead of indices.
+void max_pool_2x2_grad_plane(const float* g, const int64_t* indices, const float* y, const PoolGeom& G, float* gx,
+                             const uint8_t* offsets = nullptr);
 /// relu(max_pool2d) of one contiguous float [H, W] plane with a 2x2 stride-2 unpadded window into
 /// contiguous [Ho, Wo] values and indices: relu_max_pool2d's arithmetic for one plane.
-void relu_max_pool_2x2_plane(const float* plane, const PoolGeom& G, float* values, int64_t* indices);
+/// offsets (optional): write uint8 window offsets k (row k / 2, column k % 2 of the window) instead.
+void relu_max_pool_2x2_plane(const float* plane, const PoolGeom& G, float* values, int64_t* indices,
+                             uint8_t* offsets = nullptr);
 void avg_pool2d(const Tensor* in, int n, Tensor* out, const Attrs& a);
 void avg_pool2d_grad(const Tensor* in, int n, Tensor* out, const Attrs& a);
 void adaptive_avg_pool2d(const Tensor* in, int n, Tensor* out, const Attrs& a);

@@ -45,19 +45,33 @@ void conv2d_relu_max_pool2d(const Tensor* in, int n, Tensor* out, const Attrs& a
   const Attrs pa = pool_attrs(a);
   const PoolGeom P = pool_geom(Shape{G.N, G.Co, G.Ho, G.Wo}, pa);
   if (out[0].numel() == 0) return;
+  // i13 = 1: the indices are uint8 window offsets (fuse_conv_pool's compact indices), 8x smaller.
+  const bool offsets = a.i[13] != 0;
   if (!fusable(x, w, bias, G, P)) {
     Tensor conv_out = empty(Shape{G.N, G.Co, G.Ho, G.Wo}, x.dtype());
     conv2d(in, n, &conv_out, a);
-    relu_max_pool2d(&conv_out, 1, out, pa);
+    if (!offsets) return relu_max_pool2d(&conv_out, 1, out, pa);
+    Tensor pooled[2] = {out[0], empty(out[1].shape(), kInt64)};
+    relu_max_pool2d(&conv_out, 1, pooled, pa);
+    // index (2 oh + dh) * W + 2 ow + dw -> offset 2 dh + dw
+    const int64_t* idx = static_cast<const int64_t*>(pooled[1].raw_data());
+    uint8_t* k = static_cast<uint8_t*>(out[1].raw_data());
+    for (int64_t q = 0, e = out[1].numel(); q < e; ++q) {
+      const int64_t oh = q / P.Wo % P.Ho, ow = q % P.Wo;
+      const int64_t dh = idx[q] / P.W - 2 * oh, dw = idx[q] % P.W - 2 * ow;
+      k[q] = static_cast<uint8_t>(2 * dh + dw);
+    }
     return;
   }
   float* values = static_cast<float*>(out[0].raw_data());
-  int64_t* indices = static_cast<int64_t*>(out[1].raw_data());
+  int64_t* indices = offsets ? nullptr : static_cast<int64_t*>(out[1].raw_data());
+  uint8_t* window = offsets ? static_cast<uint8_t*>(out[1].raw_data()) : nullptr;
   const int64_t plane_in = G.Ho * G.Wo, plane_out = P.Ho * P.Wo;
   direct_conv2d_each_image(x, w, bias, G, [&](int64_t image, const float* conv) {
     for (int64_t c = 0; c < G.Co; ++c) {
       const int64_t o = (image * G.Co + c) * plane_out;
-      relu_max_pool_2x2_plane(conv + c * plane_in, P, values + o, indices + o);
+      relu_max_pool_2x2_plane(conv + c * plane_in, P, values + o, indices ? indices + o : nullptr,
+                              window ? window + o : nullptr);
     }
   });
 }
@@ -85,14 +99,17 @@ void pool_grad_conv2d_weight_bias_grad(const Tensor* in, int n, Tensor* out, con
     return;
   }
   const float* pg = static_cast<const float*>(g.raw_data());
-  const int64_t* pi = static_cast<const int64_t*>(idx.raw_data());
+  const bool offsets = idx.dtype() == kUInt8;  // compact indices (uint8 window offsets)
+  const int64_t* pi = offsets ? nullptr : static_cast<const int64_t*>(idx.raw_data());
+  const uint8_t* pk = offsets ? static_cast<const uint8_t*>(idx.raw_data()) : nullptr;
   const float* py = y ? static_cast<const float*>(y->raw_data()) : nullptr;
   const int64_t plane_out = P.Ho * P.Wo, plane_in = P.H * P.W;
   small_conv2d_weight_grad_rows(
       [&](int64_t image, int64_t c0, int64_t c1, float* rows) -> const float* {
         for (int64_t c = c0; c < c1; ++c) {
           const int64_t o = (image * G.Co + c) * plane_out;
-          max_pool_2x2_grad_plane(pg + o, pi + o, py ? py + o : nullptr, P, rows + (c - c0) * plane_in);
+          max_pool_2x2_grad_plane(pg + o, pi ? pi + o : nullptr, py ? py + o : nullptr, P,
+                                  rows + (c - c0) * plane_in, pk ? pk + o : nullptr);
         }
         return rows;
       },

@@ -192,7 +192,11 @@ void conv2d_relu_max_pool2d_infer(const Tensor* in, int n, const Attrs& a, Tenso
   NABLA_CHECK(G.Ho > 0 && G.Wo > 0, "conv2d_relu_max_pool2d: the conv's output ", conv.shape,
               " is too small for pool kernel ", Pair{pa.i});
   out[0] = {Shape{conv.shape[0], conv.shape[1], G.Ho, G.Wo}, conv.dtype};
-  out[1] = {out[0].shape, kInt64};
+  // i13 = 1: uint8 window offsets instead of int64 indices (2x2 stride-2 unpadded windows only).
+  NABLA_CHECK(a.i[13] == 0 || (pa.i[0] == 2 && pa.i[1] == 2 && pa.i[2] == 2 && pa.i[3] == 2 && pa.i[4] == 0 &&
+                               pa.i[5] == 0),
+              "conv2d_relu_max_pool2d: uint8 window offsets need a 2x2 stride-2 unpadded pool");
+  out[1] = {out[0].shape, a.i[13] ? kUInt8 : kInt64};
 }
 
 // ---- pool_grad_conv2d_weight_bias_grad (graph-only fusion): (x, g, indices[, y]) ----
@@ -201,7 +205,8 @@ void pool_grad_conv2d_weight_bias_grad_infer(const Tensor* in, int n, const Attr
               n, " inputs");
   check_4d("pool_grad_conv2d_weight_bias_grad", in[0]);
   NABLA_CHECK(a.shape.size() == 4, "pool_grad_conv2d_weight_bias_grad: expected a 4-d weight shape, got ", a.shape);
-  NABLA_CHECK(in[2].dtype() == kInt64, "pool_grad_conv2d_weight_bias_grad: indices must be int64, got ",
+  NABLA_CHECK(in[2].dtype() == kInt64 || in[2].dtype() == kUInt8,
+              "pool_grad_conv2d_weight_bias_grad: indices must be int64 (or uint8 window offsets), got ",
               in[2].dtype());
   out[0] = {a.shape, in[0].dtype()};
   out[1] = {Shape{a.shape[0]}, in[0].dtype()};

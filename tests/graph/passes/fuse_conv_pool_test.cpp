@@ -54,8 +54,9 @@ TEST(ConvPoolFusion, DumpBeforeAndAfter) {
                       "graph(%0: float32[N,3,8,8]) {\n"
                       "  %1 = param : float32[5,3,3,3]\n"
                       "  %2 = param : float32[5]\n"
-                      "  %4, %5 = conv2d_relu_max_pool2d(%0, %1, %2) {i=[1,1,1,1,1,1,1,2,2,2,2]} : "
-                      "float32[N,5,4,4], int64[N,5,4,4]\n"
+                      // i13 = 1: nothing reads the indices, so they shrink to uint8 window offsets.
+                      "  %4, %5 = conv2d_relu_max_pool2d(%0, %1, %2) {i=[1,1,1,1,1,1,1,2,2,2,2,0,0,1]} : "
+                      "float32[N,5,4,4], uint8[N,5,4,4]\n"
                       "  return (%4)\n}\n",
                       0.0);  // per image the same kernels: bit-identical
 }
@@ -186,6 +187,8 @@ TEST(ConvPoolFusion, CompiledCnnTrainingStepUsesItAndFollowsEager) {
   ASSERT_NE(step.last_graph(), nullptr);
   EXPECT_NE(step.last_graph()->dump().find("conv2d_relu_max_pool2d"), std::string::npos);
   EXPECT_NE(step.last_graph()->dump().find("pool_grad_conv2d_weight_bias_grad"), std::string::npos);
+  // The pool indices, read only by the pool gradients, are stored as uint8 window offsets.
+  EXPECT_NE(step.last_graph()->dump().find("uint8[N,6,6,6]"), std::string::npos) << step.last_graph()->dump();
   auto got = net->parameters();
   for (size_t i = 0; i < got.size(); ++i) EXPECT_LE(testing::max_abs_diff(got[i], eager_params[i]), 1e-5);
 }
