@@ -83,6 +83,7 @@ std::pair<int, int> op_arity(ops::OpId op) {
       return {2, 2};
     case O::linear:
     case O::conv2d:
+    case O::conv2d_relu_max_pool2d:
       return {2, 3};
     case O::conv2d_input_grad:
     case O::conv2d_weight_grad:
@@ -90,6 +91,8 @@ std::pair<int, int> op_arity(ops::OpId op) {
       return {2, 2};
     case O::max_pool2d_grad:
       return {2, 3};  // (grad, indices[, pooled output of relu_max_pool2d])
+    case O::pool_grad_conv2d_weight_bias_grad:
+      return {3, 4};  // (x, grad, indices[, pooled output])
     case O::max_pool2d:
     case O::relu_max_pool2d:
     case O::avg_pool2d:

@@ -35,6 +35,7 @@ void optimize(graph::Graph& g) {
   graph::simplify(g);
   graph::dead_code_elimination(g);
   graph::fuse_elementwise_chains(g);
+  graph::fuse_conv_pool(g);
   graph::fuse_epilogues(g);
   graph::schedule_updates_early(g);
   graph::plan_inplace(g);

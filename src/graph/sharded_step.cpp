@@ -217,6 +217,10 @@ std::unique_ptr<ShardedTrainStep> ShardedTrainStep::build(nn::Module& model, con
       st->grads_, options);
   // The reduced gradient buffers are rewritten by every step: do not leave them as .grad.
   for (size_t i = 0; i < params.size(); ++i) params[i].impl()->grad = saved_grads[i].impl();
+  // Made again when a step needs them (see run): a one-round step at 2+ threads reduces into lane
+  // 0's own gradients instead, and keeping a third copy of every gradient would cost memory.
+  for (const Tensor& g : st->grads_) st->grad_types_.push_back({g.shape(), g.dtype()});
+  st->grads_.clear();
   return st;
 }
 
@@ -237,23 +241,29 @@ std::vector<Tensor> ShardedTrainStep::run_shard(int lane, int s, const std::vect
   return outs;
 }
 
-void ShardedTrainStep::accumulate(const Chunk& c, int s, const Tensor& g) const {
+void ShardedTrainStep::accumulate(const Chunk& c, int s, const Tensor& g, const Tensor& dst) const {
   auto body = [&](auto* d) {
     using T = std::remove_pointer_t<decltype(d)>;
-    T* __restrict out = d + c.begin;
-    const T* __restrict src = static_cast<const T*>(g.raw_data()) + c.begin;
+    T* out = d + c.begin;
+    const T* src = static_cast<const T*>(g.raw_data()) + c.begin;
     const T w = static_cast<T>(weight_[s]);
     const int64_t n = c.end - c.begin;
-    if (s == 0)
+    if (s == 0 && out == src) {
+      for (int64_t e = 0; e < n; ++e) out[e] = w * out[e];  // the same product, in place
+    } else if (s == 0) {
       for (int64_t e = 0; e < n; ++e) out[e] = w * src[e];
-    else
+    } else {
       for (int64_t e = 0; e < n; ++e) out[e] += w * src[e];
+    }
   };
-  const Tensor& dst = grads_[c.param];
   if (dst.dtype() == kFloat64)
     body(static_cast<double*>(dst.raw_data()));
   else
     body(static_cast<float*>(dst.raw_data()));
+}
+
+void ShardedTrainStep::accumulate(const Chunk& c, int s, const Tensor& g) const {
+  accumulate(c, s, g, grads_[c.param]);
 }
 
 std::vector<Tensor> ShardedTrainStep::run(const std::vector<Tensor>& inputs) {
@@ -263,6 +273,12 @@ std::vector<Tensor> ShardedTrainStep::run(const std::vector<Tensor>& inputs) {
   // order. So every element is w_0 g_0 + w_1 g_1 + ... summed in the same order for any L.
   const int L = omp_in_parallel() ? 1 : std::min(S, get_num_threads());
   for (int s = 0; s < S; ++s) executor(s % L, s);  // made on first use of a lane
+  // One round on 2+ lanes: lane 0's gradients stay valid until the update (its arena is not
+  // reused this step), so the sum is made in place there, w_0 g_0 + w_1 g_1 + ... with the same
+  // per-element formula, and no separate reduced copy is held. Otherwise into grads_.
+  const bool in_lane0 = L > 1 && S == L;
+  if (!in_lane0 && grads_.empty())
+    for (const auto& [shape, dtype] : grad_types_) grads_.push_back(empty(shape, dtype));
   Tensor out = empty(out_shape_, TensorOptions(out_dtype_));
   std::vector<double> losses(S);
   std::vector<std::vector<Tensor>> outs(L);
@@ -277,8 +293,9 @@ std::vector<Tensor> ShardedTrainStep::run(const std::vector<Tensor>& inputs) {
                 o.nbytes());
   };
   auto reduce = [&](int r, int64_t k) {
-    for (int l = 0; l < L && r * L + l < S; ++l)
-      accumulate(chunks_[k], r * L + l, outs[l][2 + chunks_[k].param]);
+    const Chunk& c = chunks_[k];
+    const Tensor& dst = in_lane0 ? outs[0][2 + c.param] : grads_[c.param];
+    for (int l = 0; l < L && r * L + l < S; ++l) accumulate(c, r * L + l, outs[l][2 + c.param], dst);
   };
   const int rounds = (S + L - 1) / L;
   if (L == 1) {
@@ -310,8 +327,14 @@ std::vector<Tensor> ShardedTrainStep::run(const std::vector<Tensor>& inputs) {
     }
     if (err) std::rethrow_exception(err);
   }
-  outs.clear();  // borrowed arena views
-  update_(grads_);
+  if (in_lane0) {
+    std::vector<Tensor> reduced(outs[0].begin() + 2, outs[0].end());
+    outs.clear();  // borrowed arena views
+    update_(reduced);
+  } else {
+    outs.clear();
+    update_(grads_);
+  }
   double loss = 0;
   for (int s = 0; s < S; ++s) loss += weight_[s] * losses[s];
   return {full(loss_shape_, loss, TensorOptions(loss_dtype_)), out};

@@ -46,7 +46,7 @@ class ShardedTrainStep {
   std::vector<Tensor> run(const std::vector<Tensor>& inputs);
   int shards() const { return static_cast<int>(size_.size()); }
   /// Bytes held: the shard arenas (one per lane used so far), the update graph's arena and the
-  /// reduced gradients.
+  /// reduced gradients (held only once a step at 1 thread, or with more shards than lanes, ran).
   int64_t arena_bytes() const;
 
  private:
@@ -60,13 +60,16 @@ class ShardedTrainStep {
   std::vector<Tensor> run_shard(int lane, int s, const std::vector<Tensor>& inputs);
   /// grads_ chunk c = w_0 g (s == 0) or += w_s g: the one per-element formula of every path.
   void accumulate(const Chunk& c, int s, const Tensor& g) const;
+  /// The same into dst (which may be g itself for s == 0).
+  void accumulate(const Chunk& c, int s, const Tensor& g, const Tensor& dst) const;
 
   std::vector<int64_t> begin_, size_;  // each shard's rows of the batch
   std::vector<int> shape_of_;          // each shard's graph (sizes take at most two values)
   std::vector<double> weight_;         // each shard's weight in the loss and gradient sums
   std::vector<graph::Graph> templates_;
   std::vector<std::vector<std::unique_ptr<graph::Executor>>> lanes_;  // [lane][shape]
-  std::vector<Tensor> grads_;  // reduced gradients (the update graph's inputs)
+  std::vector<Tensor> grads_;  // reduced gradients (the update graph's inputs), made when needed
+  std::vector<std::pair<Shape, DType>> grad_types_;  // their shapes and dtypes
   std::vector<Chunk> chunks_;  // the reduction's fixed work items
   Shape out_shape_, loss_shape_;
   DType out_dtype_ = kFloat32, loss_dtype_ = kFloat32;

@@ -73,7 +73,8 @@ TEST(Deploy, SeedCnnRoundTripAnyBatch) {
   EXPECT_TRUE(m.signature().symbolic_batch);
   EXPECT_EQ(m.signature().inputs[0].shape, (std::vector<int64_t>{-1, 1, 28, 28}));
   bool has_conv = false;
-  for (const auto& [op, n] : m.op_counts()) has_conv = has_conv || (op == "conv2d" && n == 2);
+  // Both Conv2d -> ReLU -> MaxPool2d blocks are stored as the fused graph op (fuse_conv_pool).
+  for (const auto& [op, n] : m.op_counts()) has_conv = has_conv || (op == "conv2d_relu_max_pool2d" && n == 2);
   EXPECT_TRUE(has_conv) << m.dump();
   for (int64_t b : {1, 4, 5}) {
     Tensor x = randn({b, 1, 28, 28});

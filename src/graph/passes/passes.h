@@ -1,6 +1,7 @@
 // Graph passes. Each takes a Graph and rewrites it in place, keeping it in topological order and
 // leaving values it no longer uses unreferenced (the dump and the executor skip them). Order used
-// by jit::compile: fold -> simplify -> cse -> simplify -> dce -> fuse chains -> fuse epilogues -> schedule -> inplace; memory planning
+// by jit::compile: fold -> simplify -> cse -> simplify -> dce -> fuse chains -> fuse conv+pool -> fuse epilogues -> schedule ->
+// inplace; memory planning
 // runs last, in the executor.
 #pragma once
 #include <cstdint>
@@ -21,6 +22,11 @@ int simplify(Graph& g);
 /// Loop fusion: chains of float32 elementwise ops (intermediates read by nobody else) become one
 /// fused_elementwise node that reads and writes memory once (ops/elementwise/fused.h).
 int fuse_elementwise_chains(Graph& g);
+/// Conv + pool fusion: a conv2d read only by a relu_max_pool2d becomes one conv2d_relu_max_pool2d
+/// node that pools each image while its conv output is in cache (the conv output is never stored);
+/// a max_pool2d_grad read only by a conv2d_weight_bias_grad becomes one
+/// pool_grad_conv2d_weight_bias_grad node (the pool's input gradient is never stored whole).
+int fuse_conv_pool(Graph& g);
 /// Fusion: a unary elementwise op that is the only user of a linear/conv2d/matmul/elementwise result
 /// runs in place in that node's epilogue (bias + activation after the GEMM; unary chains in one buffer).
 int fuse_epilogues(Graph& g);

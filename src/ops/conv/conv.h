@@ -4,6 +4,8 @@
 // pool ops i0/i1 kernel, i2/i3 stride, i4/i5 padding; adaptive pool i0/i1 output size.
 // The *_grad ops carry the shape of the tensor they produce (input or weight) in attrs.shape.
 #pragma once
+#include <functional>
+
 #include "ops/registry.h"
 
 namespace nabla::ops {
@@ -55,6 +57,23 @@ void conv2d_weight_bias_grad(const Tensor* in, int n, Tensor* out, const Attrs& 
 void max_pool2d(const Tensor* in, int n, Tensor* out, const Attrs& a);
 void relu_max_pool2d(const Tensor* in, int n, Tensor* out, const Attrs& a);
 void max_pool2d_grad(const Tensor* in, int n, Tensor* out, const Attrs& a);
+/// Graph-only fusion of conv2d -> relu_max_pool2d (graph/passes/fuse_conv_pool.cpp): attrs i0..i6
+/// as conv2d, i7..i12 as the pool's i0..i5; outputs as relu_max_pool2d's (values, indices).
+void conv2d_relu_max_pool2d(const Tensor* in, int n, Tensor* out, const Attrs& a);
+/// Graph-only fusion of max_pool2d_grad -> conv2d_weight_bias_grad (fuse_conv_pool.cpp): inputs
+/// (x, g, indices[, y]); attrs i0..i6 and shape as conv2d_weight_grad, i7..i12 the pool's i0..i5;
+/// outputs (weight grad, bias grad). The pool's input gradient is made per image, never whole.
+void pool_grad_conv2d_weight_bias_grad(const Tensor* in, int n, Tensor* out, const Attrs& a);
+/// max_pool2d_grad of one plane for a 2x2 stride-2 unpadded window (contiguous [Ho, Wo] g,
+/// indices and optional y; gx [H, W] written whole): the unfused kernel's code for one plane.
+/// offsets (optional): uint8 window offsets (0..3) instead of indices.
+void max_pool_2x2_grad_plane(const float* g, const int64_t* indices, const float* y, const PoolGeom& G, float* gx,
+                             const uint8_t* offsets = nullptr);
+/// relu(max_pool2d) of one contiguous float [H, W] plane with a 2x2 stride-2 unpadded window into
+/// contiguous [Ho, Wo] values and indices: relu_max_pool2d's arithmetic for one plane.
+/// offsets (optional): write uint8 window offsets k (row k / 2, column k % 2 of the window) instead.
+void relu_max_pool_2x2_plane(const float* plane, const PoolGeom& G, float* values, int64_t* indices,
+                             uint8_t* offsets = nullptr);
 void avg_pool2d(const Tensor* in, int n, Tensor* out, const Attrs& a);
 void avg_pool2d_grad(const Tensor* in, int n, Tensor* out, const Attrs& a);
 void adaptive_avg_pool2d(const Tensor* in, int n, Tensor* out, const Attrs& a);
@@ -68,6 +87,12 @@ enum class ConvPass { kForward, kInputGrad, kWeightGrad };
 bool direct_conv_applies(const ConvGeom& G, DType dtype, ConvPass pass);
 void direct_conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, const Tensor& out,
                    const ConvGeom& G);
+/// The forward conv one image at a time (groups == 1): sink(n, out) gets image n's contiguous
+/// [Co, Ho, Wo] result in a per-thread buffer, valid until sink returns (called from the threads
+/// of a parallel loop over images). For fusing what follows the conv while the image is in cache.
+using ImageSink = std::function<void(int64_t, const float*)>;
+void direct_conv2d_each_image(const Tensor& x, const Tensor& w, const Tensor* bias, const ConvGeom& G,
+                              const ImageSink& sink);
 void direct_conv2d_input_grad(const Tensor& gy, const Tensor& w, const Tensor& gx, const ConvGeom& G);
 /// gb: also the bias grad (sum of gy over images and positions, [Co] contiguous), or null.
 void direct_conv2d_weight_grad(const Tensor& gy, const Tensor& x, const Tensor& gw, const ConvGeom& G,
@@ -82,6 +107,12 @@ bool direct_conv_enabled();
 bool small_wgrad_applies(const ConvGeom& G, DType dtype);
 void small_conv2d_weight_grad(const Tensor& gy, const Tensor& x, const Tensor& gw, const ConvGeom& G,
                               float* gb = nullptr);
+/// The same with gy supplied per image: gy_rows(n, c0, c1, buf) returns image n's output gradient
+/// for (absolute) channels [c0, c1) as c1 - c0 contiguous Ho x Wo planes, either in place or
+/// written into buf (room for them); called by each thread for the channels its tiles cover.
+using GyRows = std::function<const float*(int64_t, int64_t, int64_t, float*)>;
+void small_conv2d_weight_grad_rows(const GyRows& gy_rows, const Tensor& x, const Tensor& gw, const ConvGeom& G,
+                                   float* gb = nullptr);
 }  // namespace conv_cpu
 
 }  // namespace nabla::ops

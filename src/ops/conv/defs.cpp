@@ -179,6 +179,39 @@ void adaptive_avg_pool2d_grad_vjp(const VjpArgs& a, Tensor* g) {
   g[0] = dispatch1(OpId::adaptive_avg_pool2d, {a.grad_outputs[0]}, with_shape(a.attrs, {}));
 }
 
+// ---- conv2d_relu_max_pool2d (graph-only fusion): conv2d's i0..i6, then the pool's i0..i5 in i7..i12 ----
+void conv2d_relu_max_pool2d_infer(const Tensor* in, int n, const Attrs& a, TensorMeta* out) {
+  TensorMeta conv;
+  conv2d_infer(in, n, a, &conv);
+  Attrs pa;
+  for (int j = 0; j < 6; ++j) pa.i[j] = a.i[7 + j];
+  NABLA_CHECK(pa.i[0] > 0 && pa.i[1] > 0 && pa.i[2] > 0 && pa.i[3] > 0 && pa.i[4] >= 0 && pa.i[5] >= 0,
+              "conv2d_relu_max_pool2d: invalid pool window: kernel ", Pair{pa.i}, ", stride ", Pair{pa.i + 2},
+              ", padding ", Pair{pa.i + 4});
+  PoolGeom G = pool_geom(conv.shape, pa);
+  NABLA_CHECK(G.Ho > 0 && G.Wo > 0, "conv2d_relu_max_pool2d: the conv's output ", conv.shape,
+              " is too small for pool kernel ", Pair{pa.i});
+  out[0] = {Shape{conv.shape[0], conv.shape[1], G.Ho, G.Wo}, conv.dtype};
+  // i13 = 1: uint8 window offsets instead of int64 indices (2x2 stride-2 unpadded windows only).
+  NABLA_CHECK(a.i[13] == 0 || (pa.i[0] == 2 && pa.i[1] == 2 && pa.i[2] == 2 && pa.i[3] == 2 && pa.i[4] == 0 &&
+                               pa.i[5] == 0),
+              "conv2d_relu_max_pool2d: uint8 window offsets need a 2x2 stride-2 unpadded pool");
+  out[1] = {out[0].shape, a.i[13] ? kUInt8 : kInt64};
+}
+
+// ---- pool_grad_conv2d_weight_bias_grad (graph-only fusion): (x, g, indices[, y]) ----
+void pool_grad_conv2d_weight_bias_grad_infer(const Tensor* in, int n, const Attrs& a, TensorMeta* out) {
+  NABLA_CHECK(n == 3 || n == 4, "pool_grad_conv2d_weight_bias_grad: expected (x, grad, indices[, output]), got ",
+              n, " inputs");
+  check_4d("pool_grad_conv2d_weight_bias_grad", in[0]);
+  NABLA_CHECK(a.shape.size() == 4, "pool_grad_conv2d_weight_bias_grad: expected a 4-d weight shape, got ", a.shape);
+  NABLA_CHECK(in[2].dtype() == kInt64 || in[2].dtype() == kUInt8,
+              "pool_grad_conv2d_weight_bias_grad: indices must be int64 (or uint8 window offsets), got ",
+              in[2].dtype());
+  out[0] = {a.shape, in[0].dtype()};
+  out[1] = {Shape{a.shape[0]}, in[0].dtype()};
+}
+
 void def(OpId id, InferFn infer, VjpFn vjp, KernelFn cpu, uint32_t save_inputs = 0) {
   OpDef& d = define_op(id);
   d.infer = infer;
@@ -202,6 +235,12 @@ void register_conv_ops() {
   def(OpId::relu_max_pool2d, max_pool2d_infer, relu_max_pool2d_vjp, conv_cpu::relu_max_pool2d);
   define_op(OpId::relu_max_pool2d).num_outputs = 2;
   define_op(OpId::relu_max_pool2d).save_outputs = 0b11;
+  // Graph-only (made by a pass after autodiff): no VJP.
+  def(OpId::conv2d_relu_max_pool2d, conv2d_relu_max_pool2d_infer, nullptr, conv_cpu::conv2d_relu_max_pool2d);
+  define_op(OpId::conv2d_relu_max_pool2d).num_outputs = 2;
+  def(OpId::pool_grad_conv2d_weight_bias_grad, pool_grad_conv2d_weight_bias_grad_infer, nullptr,
+      conv_cpu::pool_grad_conv2d_weight_bias_grad);
+  define_op(OpId::pool_grad_conv2d_weight_bias_grad).num_outputs = 2;
   def(OpId::max_pool2d_grad, max_pool2d_grad_infer, max_pool2d_grad_vjp, conv_cpu::max_pool2d_grad, 0b110);
   def(OpId::avg_pool2d, avg_pool2d_infer, avg_pool2d_vjp, conv_cpu::avg_pool2d);
   def(OpId::avg_pool2d_grad, shape_attr_infer, avg_pool2d_grad_vjp, conv_cpu::avg_pool2d_grad);

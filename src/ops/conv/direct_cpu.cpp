@@ -355,6 +355,36 @@ void direct_conv2d(const Tensor& x, const Tensor& w, const Tensor* bias, const T
   }
 }
 
+void direct_conv2d_each_image(const Tensor& x, const Tensor& w, const Tensor* bias, const ConvGeom& G,
+                              const ImageSink& sink) {
+  NABLA_CHECK(G.groups == 1, "direct_conv2d_each_image: groups must be 1, got ", G.groups);
+  Direct D = forward_direct(G);
+  make_slots(D);
+  const float* px = static_cast<const float*>(x.raw_data());
+  const float* pw = static_cast<const float*>(w.raw_data());  // contiguous [Co, C, kh, kw]
+  const int64_t* xs = x.strides().data();
+  Scratch<float> wpack(D.Co_pad * D.Kc), bpad(D.Co_pad);
+  pack_weights(
+      D, [&](int64_t co, int64_t k) { return pw[co * D.Kc + k]; }, wpack.p);
+  if (bias) {
+    const float* pb = static_cast<const float*>(bias->raw_data());
+    for (int64_t co = 0; co < D.Co_pad; ++co) bpad.p[co] = co < D.Cout ? pb[co * bias->stride(0)] : 0.0f;
+  }
+  std::vector<int32_t> off(D.Kc);
+  tap_offsets(D, off.data());
+  // The same images-per-thread grain as fwd_batch; each thread reuses one output buffer, so an
+  // image's [Co, Ho, Wo] result is still in its cache when the sink reads it.
+  int64_t per_image = std::max<int64_t>(1, D.Co_pad * D.Kc * D.Ho * D.Wo);
+  cpu::parallel_for(0, G.N, std::max<int64_t>(1, cpu::kGemmParallelWork / per_image), [&](int64_t b, int64_t e) {
+    Scratch<float> xp(D.xp_size), out(D.Cout * D.Ho * D.Wo);
+    for (int64_t n = b; n < e; ++n) {
+      pad_image(px + n * xs[0], xs[1], xs[2], xs[3], D, xp.p);
+      fwd_image(D, xp.p, off.data(), wpack.p, bias ? bpad.p : nullptr, out.p);
+      sink(n, out.p);
+    }
+  });
+}
+
 void direct_conv2d_input_grad(const Tensor& gy, const Tensor& w, const Tensor& gx, const ConvGeom& G) {
   // gx = stride-1 conv of gy (channels Cog -> Cg) with w'[ci][co][i][j] = w[co][ci][kh-1-i][kw-1-j].
   Direct D = input_grad_direct(G);

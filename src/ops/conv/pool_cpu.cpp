@@ -19,6 +19,7 @@ template <typename T>
 struct Planes {
   const T* p;
   int64_t C, s0, s1, s2, s3;
+  Planes(const T* data, int64_t c, int64_t h, int64_t w) : p(data), C(c), s0(c * h * w), s1(h * w), s2(w), s3(1) {}
   explicit Planes(const Tensor& t)
       : p(static_cast<const T*>(t.raw_data())),
         C(t.size(1)),
@@ -72,8 +73,10 @@ bool have_avx512() {
 // 2x2 stride 2 over float rows with unit stride: 16 windows per step, even/odd columns split by
 // permutes, the same "later value wins if greater or NaN" rule as the scalar loops.
 // relu: relu_max_pool2d's ReLU on the pooled values (x < 0 -> 0, NaN kept, as the relu kernel).
+// pk (optional): the window offset k (0..3: row k / 2, column k % 2) as uint8 instead of pi.
 __attribute__((target("avx512f"))) void max_pool_2x2_avx512(const float* xp, int64_t s2, const PoolGeom& G,
-                                                            bool relu, float* pv, int64_t* pi) {
+                                                            bool relu, float* pv, int64_t* pi,
+                                                            uint8_t* pk = nullptr) {
   const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
   const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
   const __m512i lane2 = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
@@ -101,6 +104,10 @@ __attribute__((target("avx512f"))) void max_pool_2x2_avx512(const float* xp, int
         best = _mm512_mask_mov_ps(best, _mm512_cmp_ps_mask(best, _mm512_setzero_ps(), _CMP_LT_OQ),
                                   _mm512_setzero_ps());
       _mm512_mask_storeu_ps(pv + oh * G.Wo + ow, out, best);
+      if (pk) {
+        _mm512_mask_cvtepi32_storeu_epi8(pk + oh * G.Wo + ow, out, k);
+        continue;
+      }
       // index = (2 oh + k / 2) * W + 2 (ow + lane) + k % 2
       __m512i idx = _mm512_add_epi32(_mm512_set1_epi32(static_cast<int>(2 * oh * G.W + 2 * ow)), lane2);
       idx = _mm512_add_epi32(
@@ -119,14 +126,17 @@ __attribute__((target("avx512f"))) void max_pool_2x2_avx512(const float* xp, int
 // cells (the gradient at the argmax, zeros elsewhere) in one pass, without a separate zero fill.
 // g and idx are contiguous [Ho, Wo] planes.
 // y (the pooled output of relu_max_pool2d, or null): only windows with y > 0 pass their gradient.
+// kidx (optional): window offsets (uint8, 0..3) instead of the int64 indices idx.
 __attribute__((target("avx512f"))) void max_pool_2x2_grad_avx512(const float* g, const int64_t* idx,
                                                                  const float* y, const PoolGeom& G,
-                                                                 float* gx) {
+                                                                 float* gx, const uint8_t* kidx = nullptr) {
   const __m512i lo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
   const __m512i hi = _mm512_add_epi32(lo, _mm512_set1_epi32(8));
   const __m512i lane2 = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
   const __m512i one = _mm512_set1_epi32(1), w = _mm512_set1_epi32(static_cast<int>(G.W));
   const __m512i w1 = _mm512_add_epi32(w, one);
+  // The window cell each k names: 0, 1 (top row), W, W + 1 (bottom row), or 0..3 for offsets.
+  const __m512i c2 = kidx ? _mm512_set1_epi32(2) : w, c3 = kidx ? _mm512_set1_epi32(3) : w1;
   for (int64_t oh = 0; oh < G.Ho; ++oh) {
     float* r0 = gx + 2 * oh * G.W;
     float* r1 = r0 + G.W;
@@ -135,21 +145,28 @@ __attribute__((target("avx512f"))) void max_pool_2x2_grad_avx512(const float* g,
       __mmask16 in = static_cast<__mmask16>((1u << n) - 1);
       __mmask16 st_lo = static_cast<__mmask16>((1u << std::min<int64_t>(16, 2 * n)) - 1);
       __mmask16 st_hi = static_cast<__mmask16>((1u << std::max<int64_t>(0, 2 * n - 16)) - 1);
-      const int64_t* ip = idx + oh * G.Wo + ow;
       if (y)
         in &= _mm512_cmp_ps_mask(_mm512_maskz_loadu_ps(in, y + oh * G.Wo + ow), _mm512_setzero_ps(),
                                  _CMP_GT_OQ);
       __m512 v = _mm512_maskz_loadu_ps(in, g + oh * G.Wo + ow);
-      __m256i i0 = _mm512_cvtepi64_epi32(_mm512_maskz_loadu_epi64(static_cast<__mmask8>(in), ip));
-      __m256i i1 = _mm512_cvtepi64_epi32(_mm512_maskz_loadu_epi64(static_cast<__mmask8>(in >> 8), ip + 8));
-      __m512i k = _mm512_inserti64x4(_mm512_castsi256_si512(i0), i1, 1);
-      // k = index within the window: 0, 1 (top row), W, W + 1 (bottom row)
-      k = _mm512_sub_epi32(
-          k, _mm512_add_epi32(_mm512_set1_epi32(static_cast<int>(2 * oh * G.W + 2 * ow)), lane2));
+      __m512i k;
+      if (kidx) {
+        alignas(16) uint8_t kb[16] = {};
+        std::copy(kidx + oh * G.Wo + ow, kidx + oh * G.Wo + ow + n, kb);
+        k = _mm512_cvtepu8_epi32(_mm_load_si128(reinterpret_cast<const __m128i*>(kb)));
+      } else {
+        const int64_t* ip = idx + oh * G.Wo + ow;
+        __m256i i0 = _mm512_cvtepi64_epi32(_mm512_maskz_loadu_epi64(static_cast<__mmask8>(in), ip));
+        __m256i i1 = _mm512_cvtepi64_epi32(_mm512_maskz_loadu_epi64(static_cast<__mmask8>(in >> 8), ip + 8));
+        k = _mm512_inserti64x4(_mm512_castsi256_si512(i0), i1, 1);
+        // k = index within the window: 0, 1 (top row), W, W + 1 (bottom row)
+        k = _mm512_sub_epi32(
+            k, _mm512_add_epi32(_mm512_set1_epi32(static_cast<int>(2 * oh * G.W + 2 * ow)), lane2));
+      }
       __m512 e0 = _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(k, _mm512_setzero_si512()), v);
       __m512 e1 = _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(k, one), v);
-      __m512 e2 = _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(k, w), v);
-      __m512 e3 = _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(k, w1), v);
+      __m512 e2 = _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(k, c2), v);
+      __m512 e3 = _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(k, c3), v);
       _mm512_mask_storeu_ps(r0 + 2 * ow, st_lo, _mm512_permutex2var_ps(e0, lo, e1));
       _mm512_mask_storeu_ps(r0 + 2 * ow + 16, st_hi, _mm512_permutex2var_ps(e0, hi, e1));
       _mm512_mask_storeu_ps(r1 + 2 * ow, st_lo, _mm512_permutex2var_ps(e2, lo, e3));
@@ -164,11 +181,12 @@ __attribute__((target("avx512f"))) void max_pool_2x2_grad_avx512(const float* g,
 // NaN rule as the general loop, without its clipping.
 // Branch-free: on random data the general loop's branches mispredict about once per window.
 template <typename T>
-void max_pool_2x2(const Planes<T>& x, const T* xp, const PoolGeom& G, T* pv, int64_t* pi, bool relu) {
+void max_pool_2x2(const Planes<T>& x, const T* xp, const PoolGeom& G, T* pv, int64_t* pi, bool relu,
+                  uint8_t* pk = nullptr) {
   using A = cpu::compute_t<T>;
   if constexpr (std::is_same_v<T, float>) {
     if (x.s3 == 1 && G.sh == 2 && G.sw == 2 && G.H * G.W < (int64_t{1} << 30) && have_avx512()) {
-      max_pool_2x2_avx512(xp, x.s2, G, relu, pv, pi);
+      max_pool_2x2_avx512(xp, x.s2, G, relu, pv, pi, pk);
       return;
     }
   }
@@ -176,7 +194,7 @@ void max_pool_2x2(const Planes<T>& x, const T* xp, const PoolGeom& G, T* pv, int
     int64_t h = oh * G.sh;
     const T* r0 = xp + h * x.s2;
     const T* r1 = r0 + x.s2;
-    for (int64_t ow = 0; ow < G.Wo; ++ow, ++pv, ++pi) {
+    for (int64_t ow = 0; ow < G.Wo; ++ow, ++pv) {
       int64_t w = ow * G.sw;
       A v[4] = {static_cast<A>(r0[w * x.s3]), static_cast<A>(r0[(w + 1) * x.s3]),
                 static_cast<A>(r1[w * x.s3]), static_cast<A>(r1[(w + 1) * x.s3])};
@@ -188,7 +206,10 @@ void max_pool_2x2(const Planes<T>& x, const T* xp, const PoolGeom& G, T* pv, int
         k = take ? t : k;
       }
       *pv = T(relu && best < A(0) ? A(0) : best);
-      *pi = (h + (k >> 1)) * G.W + w + (k & 1);
+      if (pk)
+        pk[oh * G.Wo + ow] = static_cast<uint8_t>(k);
+      else
+        pi[oh * G.Wo + ow] = (h + (k >> 1)) * G.W + w + (k & 1);
     }
   }
 }
@@ -237,9 +258,49 @@ void max_pool2d_impl(const Tensor* in, Tensor* out, const Attrs& a, bool relu) {
   });
 }
 
+// max_pool2d_grad with window offsets (uint8 k: row 2 oh + k / 2, column 2 ow + k % 2) instead of
+// int64 indices: what fuse_conv_pool's compact indices feed it (2x2 stride-2 windows only).
+void max_pool2d_grad_offsets(const Tensor* in, int n, Tensor* out, const PoolGeom& G) {
+  NABLA_CHECK(G.kh == 2 && G.kw == 2 && G.sh == 2 && G.sw == 2 && G.ph == 0 && G.pw == 0,
+              "max_pool2d_grad: uint8 window offsets need a 2x2 stride-2 unpadded window");
+  NABLA_CHECK(in[0].dtype() == kFloat32 && in[0].is_contiguous() && in[1].is_contiguous() &&
+                  (n < 3 || in[2].is_contiguous()),
+              "max_pool2d_grad: uint8 window offsets need contiguous float32 inputs");
+  const float* pg = static_cast<const float*>(in[0].raw_data());
+  const uint8_t* pk = static_cast<const uint8_t*>(in[1].raw_data());
+  const float* py = n == 3 ? static_cast<const float*>(in[2].raw_data()) : nullptr;
+  float* px = static_cast<float*>(out[0].raw_data());
+  const int64_t po = G.Ho * G.Wo;
+  for_planes(G.planes, G.H * G.W + po, [&](int64_t p) {
+    float* gx = px + p * G.H * G.W;
+    const int64_t o = p * po;
+    if (have_avx512()) return max_pool_2x2_grad_avx512(pg + o, nullptr, py ? py + o : nullptr, G, gx, pk + o);
+    std::fill(gx, gx + G.H * G.W, 0.0f);
+    for (int64_t oh = 0; oh < G.Ho; ++oh)
+      for (int64_t ow = 0; ow < G.Wo; ++ow) {
+        const int64_t q = o + oh * G.Wo + ow;
+        if (py && !(py[q] > 0.0f)) continue;
+        const int k = pk[q];
+        gx[(2 * oh + (k >> 1)) * G.W + 2 * ow + (k & 1)] += pg[q];
+      }
+  });
+}
+
 }  // namespace
 
 void max_pool2d(const Tensor* in, int, Tensor* out, const Attrs& a) { max_pool2d_impl(in, out, a, false); }
+void max_pool_2x2_grad_plane(const float* g, const int64_t* indices, const float* y, const PoolGeom& G, float* gx,
+                             const uint8_t* offsets) {
+  NABLA_CHECK(G.kh == 2 && G.kw == 2 && G.sh == 2 && G.sw == 2 && G.ph == 0 && G.pw == 0 && have_avx512(),
+              "max_pool_2x2_grad_plane: expected a 2x2 stride-2 unpadded window and AVX-512");
+  max_pool_2x2_grad_avx512(g, indices, y, G, gx, offsets);
+}
+void relu_max_pool_2x2_plane(const float* plane, const PoolGeom& G, float* values, int64_t* indices,
+                             uint8_t* offsets) {
+  NABLA_CHECK(G.kh == 2 && G.kw == 2 && G.sh == 2 && G.sw == 2 && G.ph == 0 && G.pw == 0,
+              "relu_max_pool_2x2_plane: expected a 2x2 stride-2 unpadded window");
+  max_pool_2x2(Planes<float>(plane, 1, G.H, G.W), plane, G, values, indices, true, offsets);
+}
 void relu_max_pool2d(const Tensor* in, int, Tensor* out, const Attrs& a) {
   max_pool2d_impl(in, out, a, true);
 }
@@ -248,6 +309,7 @@ void relu_max_pool2d(const Tensor* in, int, Tensor* out, const Attrs& a) {
 // value is not > 0 is dropped, ReLU's backward applied on the pooled grid.
 void max_pool2d_grad(const Tensor* in, int n, Tensor* out, const Attrs& a) {
   PoolGeom G = pool_geom(out[0].shape(), a);
+  if (in[1].dtype() == kUInt8) return max_pool2d_grad_offsets(in, n, out, G);
   Planes<int64_t> idx(in[1]);
   visit_float(in[0].dtype(), [&](auto tag) {
     using T = decltype(tag);

@@ -127,6 +127,13 @@ bool small_wgrad_applies(const ConvGeom& G, DType dtype) {
 void small_conv2d_weight_grad(const Tensor& gy, const Tensor& x, const Tensor& gw, const ConvGeom& G,
                               float* gb) {
   const float* pg = static_cast<const float*>(gy.raw_data());  // contiguous [N, Co, Ho, Wo]
+  const int64_t P = G.HoWo();
+  small_conv2d_weight_grad_rows(
+      [&](int64_t n, int64_t c0, int64_t, float*) { return pg + (n * G.Co + c0) * P; }, x, gw, G, gb);
+}
+
+void small_conv2d_weight_grad_rows(const GyRows& gy_rows, const Tensor& x, const Tensor& gw,
+                                   const ConvGeom& G, float* gb) {
   const float* px = static_cast<const float*>(x.raw_data());
   const int64_t* xs = x.strides().data();
   float* pw = static_cast<float*>(gw.raw_data());
@@ -141,19 +148,21 @@ void small_conv2d_weight_grad(const Tensor& gy, const Tensor& x, const Tensor& g
     int64_t per_tile = kMaxR * kc * P * G.N;
     cpu::parallel_for(
         0, ntiles, std::max<int64_t>(1, cpu::kGemmParallelWork / per_tile), [&](int64_t b, int64_t e) {
-          Scratch<float> col(Kc * P);
+          // This thread's tiles cover channels [c0, c1) of the group: their rows of each image.
+          const int64_t c0 = b / kchunks * kMaxR, c1 = std::min(Cog, ((e - 1) / kchunks + 1) * kMaxR);
+          Scratch<float> col(Kc * P), rows((c1 - c0) * P);
           for (int64_t n = 0; n < G.N; ++n) {
             const float* xn = px + n * xs[0] + g * G.Cg() * xs[1];
             if (G.sw == 1 && xs[3] == 1)
               im2col_rows(xn, xs[1], xs[2], G, col.p);
             else
               im2col(xn, xs[1], xs[2], xs[3], G, col.p);
-            const float* gyn = pg + (n * G.Co + g * Cog) * P;
+            const float* gyn = gy_rows(n, g * Cog + c0, g * Cog + c1, rows.p);
             for (int64_t t = b; t < e; ++t) {
               int64_t cp = t / kchunks, kb = t % kchunks;
               int64_t r = std::min<int64_t>(kMaxR, Cog - cp * kMaxR), c = std::min(kc, Kc - kb * kc);
               // The first tap chunk of a channel pair also sums its bias grad.
-              kTile[gb && kb == 0][r - 1][c - 1](gyn + cp * kMaxR * P, col.p + kb * kc * P, P,
+              kTile[gb && kb == 0][r - 1][c - 1](gyn + (cp * kMaxR - c0) * P, col.p + kb * kc * P, P,
                                                  acc.p + t * tile_size);
             }
           }
