@@ -36,16 +36,13 @@
 #include <ctime>
 #include <vector>
 
+#include "common/seed_models.h"
+
 using namespace nabla;
 
-struct Mlp : nn::Module {
-  nn::Linear fc1{784, 64}, fc2{64, 64}, fc3{64, 10};
-  Mlp() {
-    register_module("fc1", fc1);
-    register_module("fc2", fc2);
-    register_module("fc3", fc3);
-  }
-  Tensor forward(Tensor x) override { return fc3(F::relu(fc2(F::relu(fc1(x.flatten(1)))))); }
+// The seed MLP (examples/common/seed_models.h) on the loader's [N, 28, 28] batches.
+struct Mlp : SimpleNet {
+  Tensor forward(Tensor x) override { return SimpleNet::forward(x.flatten(1)); }
 };
 
 double now(clockid_t clock) {
