@@ -3,12 +3,12 @@
 // parameter into ranges across threads; anything else that runs an update over part of a
 // parameter (a fused graph node) calls these same functions.
 //
-// float64 runs the plain formulas (sqrt and divide on the divider, correctly rounded). float32 with
-// AVX-512 or AVX2 computes the square root and the quotient with FMAs (simd_math.h): each element's
-// update is within a few ulp of PyTorch's, not bit-for-bit. Every element of a range, the tail
-// included (masked loads and stores), goes through the same vector arithmetic, so results do not
-// depend on where ranges are split, hence not on the thread count. Without either instruction set
-// float32 also runs the plain formulas.
+// float64 runs the plain formulas (sqrt and divide on the divider, correctly rounded), as does
+// float32 without AVX-512. float32 with AVX-512 takes the square root from the FMA units
+// (simd_math.h), within 1 ulp of the correctly rounded root, so each update is within a few ulp of
+// PyTorch's, not always bit-for-bit. Every element of a range, the tail included (masked loads and
+// stores), goes through the same vector arithmetic, so results do not depend on where ranges are
+// split, hence not on the thread count.
 #pragma once
 #include <algorithm>
 #include <cmath>
