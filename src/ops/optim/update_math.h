@@ -61,6 +61,8 @@ inline void vstore(float* p, simd::V x, simd::Mask k) {
 #endif
 
 // Plain functions with __restrict parameters (lambda captures lose them), so the loops vectorise.
+// The squared gradient is scaled as (c * g) * g, in PyTorch's addcmul order: a gradient whose square
+// overflows float32 still gives a finite moment when c * g * g is finite.
 
 template <typename T, Decay kDecay, bool kAmsgrad>
 void adam_range(T* __restrict p, const T* __restrict g, T* __restrict m, T* __restrict v, T* __restrict vmax,
@@ -75,7 +77,7 @@ void adam_range(T* __restrict p, const T* __restrict g, T* __restrict m, T* __re
       if constexpr (kDecay == Decay::kL2) gi = fma(wd, pi, gi);
       if constexpr (kDecay == Decay::kDecoupled) pi = mul(pi, decay);
       const V mi = fma(omb1, gi, mul(vload<kTail>(m + i, k), b1));
-      V vi = fma(omb2, mul(gi, gi), mul(vload<kTail>(v + i, k), b2));
+      V vi = fma(mul(omb2, gi), gi, mul(vload<kTail>(v + i, k), b2));
       vstore<kTail>(m + i, mi, k);
       vstore<kTail>(v + i, vi, k);
       if constexpr (kAmsgrad) {
@@ -93,11 +95,11 @@ void adam_range(T* __restrict p, const T* __restrict g, T* __restrict m, T* __re
     if constexpr (kDecay == Decay::kL2) gi = gi + c.wd * pi;
     if constexpr (kDecay == Decay::kDecoupled) pi = pi * c.decay;
     T mi = m[i] * c.b1 + c.omb1 * gi;
-    T vi = v[i] * c.b2 + c.omb2 * (gi * gi);
+    T vi = v[i] * c.b2 + (c.omb2 * gi) * gi;
     m[i] = mi;
     v[i] = vi;
     if constexpr (kAmsgrad) {
-      vi = std::max(vmax[i], vi);
+      vi = vmax[i] > vi ? vmax[i] : vi;  // as max_nan_b: NaN exp_avg_sq propagates (torch.maximum)
       vmax[i] = vi;
     }
     T denom = std::sqrt(vi) * c.inv_bc2 + c.eps;
@@ -117,7 +119,7 @@ void rmsprop_range(T* __restrict p, const T* __restrict g, T* __restrict sq, T* 
       const V pi = vload<kTail>(p + i, k);
       V gi = vload<kTail>(g + i, k);
       if constexpr (kWeightDecay) gi = fma(wd, pi, gi);
-      const V sqi = fma(oma, mul(gi, gi), mul(vload<kTail>(sq + i, k), alpha));
+      const V sqi = fma(mul(oma, gi), gi, mul(vload<kTail>(sq + i, k), alpha));
       vstore<kTail>(sq + i, sqi, k);
       V avg;
       if constexpr (kCentered) {
@@ -140,7 +142,7 @@ void rmsprop_range(T* __restrict p, const T* __restrict g, T* __restrict sq, T* 
   for (int64_t i = begin; i < end; ++i) {
     T gi = g[i];
     if constexpr (kWeightDecay) gi = gi + c.wd * p[i];
-    T sqi = sq[i] * c.alpha + c.oma * (gi * gi);
+    T sqi = sq[i] * c.alpha + (c.oma * gi) * gi;
     sq[i] = sqi;
     T avg;
     if constexpr (kCentered) {
