@@ -1,4 +1,5 @@
-// Adagrad: one fused pass per parameter (PyTorch 1.13's _single_tensor_adagrad).
+// Adagrad: one fused pass per parameter (PyTorch 1.13's _single_tensor_adagrad); the per-element
+// math is adagrad_range in src/ops/optim/update_math.h.
 #include "nabla/optim/adagrad.h"
 
 #include <cmath>

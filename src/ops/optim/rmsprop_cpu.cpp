@@ -1,6 +1,7 @@
 // CPU kernel of rmsprop_step: one fused pass per parameter (PyTorch 1.13's _single_tensor_rmsprop),
-// shared by the eager RMSprop optimizer and compiled training graphs. Each element's update depends
-// only on that element, so results do not depend on the thread count.
+// shared by the eager RMSprop optimizer and compiled training graphs. The per-element math is
+// rmsprop_range in update_math.h (float32 with AVX-512: the square root off the divider). Each
+// element's update depends only on that element, so results do not depend on the thread count.
 #include <cmath>
 #include <cstring>
 
