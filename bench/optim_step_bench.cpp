@@ -2,7 +2,8 @@
 //  1. The update kernels alone (src/ops/optim/update_math.h), same run, interleaved: this build's
 //     float32 math (with AVX-512: the square root from rsqrt14 + a Newton step on the FMA units)
 //     against the plain formulas (optim_step_bench_plain.cpp: sqrt and divide on the divider, what
-//     machines without AVX-512 run). Median and best us per step of 15 rounds x 200 steps; ratio of
+//     machines without AVX-512 run). Median and best us per step of 101 rounds x 20 steps (short
+//     rounds: on a shared machine both sides see the same mix of quiet and contended slices); ratio of
 //     the medians.
 //  2. optim::Adam::step() as a user calls it (op dispatch, bias corrections, version counters), in ns
 //     per parameter, with normal moments and with 20% of the moments denormal (the state a dead ReLU
@@ -40,18 +41,18 @@ static void kernels() {
                {"RMSprop", Kind::kRMSprop},
                {"RMSprop centered", Kind::kRMSpropCentered},
                {"Adagrad", Kind::kAdagrad}};
-  std::printf("update kernels, %s float32 math vs plain formulas, us per step (median / best of 15 x 200):\n",
+  std::printf("update kernels, %s float32 math vs plain formulas, us per step (median / best of 101 x 20):\n",
               nabla::ops::optim_cpu::simd::isa_name());
   for (const auto& k : kinds) {
     optim_bench::Buffers fast_buf, plain_buf;
     std::vector<double> fast, plain;
     auto time = [&](auto&& step, optim_bench::Buffers& b) {
-      const int steps = 200;
+      const int steps = 20;
       auto t0 = std::chrono::steady_clock::now();
       for (int s = 0; s < steps; ++s) step(k.kind, b);
       return std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count() / steps;
     };
-    for (int round = 0; round < 15; ++round) {  // interleaved, so load changes hit both sides
+    for (int round = 0; round < 101; ++round) {  // interleaved, so load changes hit both sides
       fast.push_back(time(optim_bench::kernel_step, fast_buf));
       plain.push_back(time(optim_bench::plain_kernel_step, plain_buf));
     }
