@@ -1,6 +1,6 @@
 // CPU kernels of the optimizer update ops: one fused pass per parameter (PyTorch 1.13's
-// _single_tensor_adam/_adamw/_sgd formulas). The per-element Adam math lives in update_math.h
-// (adam_range, shared with anything else that updates part of a parameter): float64 exactly as
+// _single_tensor_adam/_adamw/_sgd formulas). The per-element math lives in update_math.h
+// (adam_range, sgd_range, shared with anything else that updates part of a parameter): float64 exactly as
 // PyTorch writes it, float32 with AVX-512 with the square root off the divider (within a few ulp of
 // PyTorch, not bit-for-bit). Each element's update depends only on that element and every element
 // of a range gets the same arithmetic, so results do not depend on the thread count. Outputs may
@@ -16,23 +16,6 @@
 
 namespace nabla::ops::optim_cpu {
 namespace {
-
-// SGD stays here: it has no sqrt or divide, and the compiler vectorises this loop as well as
-// hand-written code would.
-template <typename T, bool kWeightDecay, bool kMomentum, bool kFirst, bool kNesterov>
-void sgd_range(T* __restrict p, const T* __restrict g, T* __restrict buf, int64_t begin, int64_t end,
-               const T neg_lr, const T mom, const T omd, const T wd) {
-  for (int64_t i = begin; i < end; ++i) {
-    T d = g[i];
-    if constexpr (kWeightDecay) d = d + wd * p[i];
-    if constexpr (kMomentum) {
-      T b = kFirst ? d : buf[i] * mom + omd * d;
-      buf[i] = b;
-      d = kNesterov ? d + mom * b : b;
-    }
-    p[i] = p[i] + neg_lr * d;
-  }
-}
 
 /// Makes out hold in's values (no-op when they share memory), so the update can run in place.
 void prepare_out(const Tensor& in, const Tensor& out) {

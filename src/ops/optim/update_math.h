@@ -1,4 +1,4 @@
-// Internal: the per-element updates of Adam/AdamW, RMSprop and Adagrad over one range [begin, end)
+// Internal: the per-element updates of Adam/AdamW, RMSprop, Adagrad and SGD over one range [begin, end)
 // of a parameter (PyTorch 1.13's _single_tensor_* formulas). The kernels in this folder split a
 // parameter into ranges across threads; anything else that runs an update over part of a
 // parameter (a fused graph node) calls these same functions.
@@ -34,6 +34,18 @@ struct RMSpropConsts {
 };
 
 inline namespace NABLA_OPTIM_ISA {
+
+/// a*b + c. With FMA hardware always one fused operation: left to itself the compiler picks which
+/// product of an expression like x*y + z*w to fuse, and may pick differently in a vectorised loop
+/// body than in its scalar remainder, which would make results depend on where a range is split.
+template <typename T>
+inline T madd(T a, T b, T c) {
+#if defined(__FMA__)
+  return std::fma(a, b, c);
+#else
+  return a * b + c;  // (no fused multiply-add to choose)
+#endif
+}
 
 /// Runs body(i, mask) over [begin, end) a vector at a time: full vectors, then the tail with a
 /// lane mask. One body for both, so every element gets the same arithmetic.
@@ -90,20 +102,20 @@ void adam_range(T* __restrict p, const T* __restrict g, T* __restrict m, T* __re
     return;
   }
 #endif
-  for (int64_t i = begin; i < end; ++i) {
+  for (int64_t i = begin; i < end; ++i) {  // the same operations as the vector body above
     T pi = p[i], gi = g[i];
-    if constexpr (kDecay == Decay::kL2) gi = gi + c.wd * pi;
+    if constexpr (kDecay == Decay::kL2) gi = madd(c.wd, pi, gi);
     if constexpr (kDecay == Decay::kDecoupled) pi = pi * c.decay;
-    T mi = m[i] * c.b1 + c.omb1 * gi;
-    T vi = v[i] * c.b2 + (c.omb2 * gi) * gi;
+    const T mi = madd(c.omb1, gi, m[i] * c.b1);
+    T vi = madd(c.omb2 * gi, gi, v[i] * c.b2);
     m[i] = mi;
     v[i] = vi;
     if constexpr (kAmsgrad) {
       vi = vmax[i] > vi ? vmax[i] : vi;  // as max_nan_b: NaN exp_avg_sq propagates (torch.maximum)
       vmax[i] = vi;
     }
-    T denom = std::sqrt(vi) * c.inv_bc2 + c.eps;
-    p[i] = pi + c.neg_step * (mi / denom);
+    const T denom = madd(std::sqrt(vi), c.inv_bc2, c.eps);
+    p[i] = madd(c.neg_step, mi / denom, pi);
   }
 }
 
@@ -139,26 +151,26 @@ void rmsprop_range(T* __restrict p, const T* __restrict g, T* __restrict sq, T* 
     return;
   }
 #endif
-  for (int64_t i = begin; i < end; ++i) {
+  for (int64_t i = begin; i < end; ++i) {  // the same operations as the vector body above
+    const T pi = p[i];
     T gi = g[i];
-    if constexpr (kWeightDecay) gi = gi + c.wd * p[i];
-    T sqi = sq[i] * c.alpha + (c.oma * gi) * gi;
+    if constexpr (kWeightDecay) gi = madd(c.wd, pi, gi);
+    const T sqi = madd(c.oma * gi, gi, sq[i] * c.alpha);
     sq[i] = sqi;
     T avg;
     if constexpr (kCentered) {
-      T ga = gavg[i] * c.alpha + c.oma * gi;
+      const T ga = madd(c.oma, gi, gavg[i] * c.alpha);
       gavg[i] = ga;
-      avg = std::sqrt(sqi - ga * ga) + c.eps;
+      avg = std::sqrt(madd(-ga, ga, sqi)) + c.eps;
     } else {
       avg = std::sqrt(sqi) + c.eps;
     }
+    T step = gi / avg;
     if constexpr (kMomentum) {
-      T b = buf[i] * c.mom + gi / avg;
-      buf[i] = b;
-      p[i] = p[i] + c.neg_lr * b;
-    } else {
-      p[i] = p[i] + c.neg_lr * (gi / avg);
+      step = madd(buf[i], c.mom, step);
+      buf[i] = step;
     }
+    p[i] = madd(c.neg_lr, step, pi);
   }
 }
 
@@ -180,12 +192,29 @@ void adagrad_range(T* __restrict p, const T* __restrict g, T* __restrict sum, in
     return;
   }
 #endif
-  for (int64_t i = begin; i < end; ++i) {
+  for (int64_t i = begin; i < end; ++i) {  // the same operations as the vector body above
+    const T pi = p[i];
     T gi = g[i];
-    if constexpr (kWeightDecay) gi = gi + wd * p[i];
-    T si = sum[i] + gi * gi;
+    if constexpr (kWeightDecay) gi = madd(wd, pi, gi);
+    const T si = madd(gi, gi, sum[i]);
     sum[i] = si;
-    p[i] = p[i] + neg_clr * (gi / (std::sqrt(si) + eps));
+    p[i] = madd(neg_clr, gi / (std::sqrt(si) + eps), pi);
+  }
+}
+
+// SGD has no sqrt or divide: one loop for every type, which the compiler vectorises.
+template <typename T, bool kWeightDecay, bool kMomentum, bool kFirst, bool kNesterov>
+void sgd_range(T* __restrict p, const T* __restrict g, T* __restrict buf, int64_t begin, int64_t end,
+               const T neg_lr, const T mom, const T omd, const T wd) {
+  for (int64_t i = begin; i < end; ++i) {
+    T d = g[i];
+    if constexpr (kWeightDecay) d = madd(wd, p[i], d);
+    if constexpr (kMomentum) {
+      const T b = kFirst ? d : madd(omd, d, buf[i] * mom);
+      buf[i] = b;
+      d = kNesterov ? madd(mom, b, d) : b;
+    }
+    p[i] = madd(neg_lr, d, p[i]);
   }
 }
 
