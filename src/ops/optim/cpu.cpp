@@ -1,10 +1,10 @@
 // CPU kernels of the optimizer update ops: one fused pass per parameter (PyTorch 1.13's
 // _single_tensor_adam/_adamw/_sgd formulas). The per-element math lives in update_math.h
-// (adam_range, sgd_range, shared with anything else that updates part of a parameter): float64 exactly as
-// PyTorch writes it, float32 with AVX-512 with the square root off the divider (within a few ulp of
-// PyTorch, not bit-for-bit). Each element's update depends only on that element and every element
-// of a range gets the same arithmetic, so results do not depend on the thread count. Outputs may
-// alias the inputs they replace (the eager optimizers and the graph's in-place reuse both do that);
+// (adam_range, sgd_range, shared with anything else that updates part of a parameter): float64 with
+// correctly rounded sqrt and divide, float32 with AVX-512 with the square root off the divider
+// (within a few ulp of PyTorch, not bit-for-bit). Each element's update depends only on that element and
+// every element of a range gets the same arithmetic, so results do not depend on the thread count. Outputs
+// may alias the inputs they replace (the eager optimizers and the graph's in-place reuse both do that);
 // otherwise the input is copied to the output first and updated there.
 #include <algorithm>
 #include <cmath>

@@ -6,9 +6,11 @@
 // float64 runs the plain formulas (sqrt and divide on the divider, correctly rounded), as does
 // float32 without AVX-512. float32 with AVX-512 takes the square root from the FMA units
 // (simd_math.h), within 1 ulp of the correctly rounded root, so each update is within a few ulp of
-// PyTorch's, not always bit-for-bit. Every element of a range, the tail included (masked loads and
-// stores), goes through the same vector arithmetic, so results do not depend on where ranges are
-// split, hence not on the thread count.
+// PyTorch's, not always bit-for-bit. Every multiply-add is an explicit fused one (madd; PyTorch's
+// add-with-alpha fuses the same product), so the plain loops and the vector body round alike.
+// Every element of a range, the tail included (masked loads and stores in the vector path), goes
+// through the same arithmetic, so results do not depend on where ranges are split, hence not on
+// the thread count (tests/optim/update_math_checks.h splits ranges at arbitrary points).
 #pragma once
 #include <algorithm>
 #include <cmath>
