@@ -1,31 +1,20 @@
-// Adagrad: one fused pass per parameter (PyTorch 1.13's _single_tensor_adagrad).
+// Adagrad: one fused pass per parameter (PyTorch 1.13's _single_tensor_adagrad); the per-element
+// math is adagrad_range in src/ops/optim/update_math.h.
 #include "nabla/optim/adagrad.h"
 
 #include <cmath>
 
 #include "graph/trace.h"
+#include "ops/optim/update_math.h"
 #include "optim/fused.h"
 
 namespace nabla::optim {
 namespace {
 
-// A plain function with __restrict parameters (lambda captures lose them), so the loop vectorises.
-template <typename T, bool kWeightDecay>
-void adagrad_range(T* __restrict p, const T* __restrict g, T* __restrict sum, int64_t begin, int64_t end,
-                   const T neg_clr, const T eps, const T wd) {
-  for (int64_t i = begin; i < end; ++i) {
-    T gi = g[i];
-    if constexpr (kWeightDecay) gi = gi + wd * p[i];
-    T si = sum[i] + gi * gi;
-    sum[i] = si;
-    p[i] = p[i] + neg_clr * (gi / (std::sqrt(si) + eps));
-  }
-}
-
 template <typename T, bool kWeightDecay>
 void adagrad_kernel(T* p, const T* g, T* sum, int64_t n, double clr, double eps, double wd) {
   detail::for_each_chunk(n, [&](int64_t begin, int64_t end) {
-    adagrad_range<T, kWeightDecay>(p, g, sum, begin, end, T(-clr), T(eps), T(wd));
+    ops::optim_cpu::adagrad_range<T, kWeightDecay>(p, g, sum, begin, end, T(-clr), T(eps), T(wd));
   });
 }
 

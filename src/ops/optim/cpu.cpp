@@ -1,63 +1,21 @@
 // CPU kernels of the optimizer update ops: one fused pass per parameter (PyTorch 1.13's
-// _single_tensor_adam/_adamw/_sgd formulas). Each element's update depends only on that element,
-// so results do not depend on the thread count. Outputs may alias the inputs they replace (the
-// eager optimizers and the graph's in-place reuse both do that); otherwise the input is copied to
-// the output first and updated there.
+// _single_tensor_adam/_adamw/_sgd formulas). The per-element math lives in update_math.h
+// (adam_range, sgd_range, shared with anything else that updates part of a parameter): float64 with
+// correctly rounded sqrt and divide, float32 with AVX-512 with the square root off the divider
+// (within a few ulp of PyTorch, not bit-for-bit). Each element's update depends only on that element and
+// every element of a range gets the same arithmetic, so results do not depend on the thread count. Outputs
+// may alias the inputs they replace (the eager optimizers and the graph's in-place reuse both do that);
+// otherwise the input is copied to the output first and updated there.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 
 #include "backend/cpu/parallel.h"
+#include "ops/optim/update_math.h"
 #include "ops/registry.h"
 
 namespace nabla::ops::optim_cpu {
 namespace {
-
-enum class Decay { kNone, kL2, kDecoupled };
-
-template <typename T>
-struct AdamConsts {
-  T b1, omb1, b2, omb2, wd, eps, neg_step, inv_bc2, decay;
-  // PyTorch divides by bias_correction2_sqrt; multiplying by its reciprocal (rounded once, in
-  // double) differs by at most an ulp and takes one of the two divides per element off the
-  // divider, which sqrt and the divides share (the step is bound by it when its data is in L2).
-};
-
-// A plain function with __restrict parameters (lambda captures lose them), so the loop vectorises.
-template <typename T, Decay kDecay, bool kAmsgrad>
-void adam_range(T* __restrict p, const T* __restrict g, T* __restrict m, T* __restrict v, T* __restrict vmax,
-                int64_t begin, int64_t end, const AdamConsts<T> c) {
-  for (int64_t i = begin; i < end; ++i) {
-    T pi = p[i], gi = g[i];
-    if constexpr (kDecay == Decay::kL2) gi = gi + c.wd * pi;
-    if constexpr (kDecay == Decay::kDecoupled) pi = pi * c.decay;
-    T mi = m[i] * c.b1 + c.omb1 * gi;
-    T vi = v[i] * c.b2 + c.omb2 * (gi * gi);
-    m[i] = mi;
-    v[i] = vi;
-    if constexpr (kAmsgrad) {
-      vi = std::max(vmax[i], vi);
-      vmax[i] = vi;
-    }
-    T denom = std::sqrt(vi) * c.inv_bc2 + c.eps;
-    p[i] = pi + c.neg_step * (mi / denom);
-  }
-}
-
-template <typename T, bool kWeightDecay, bool kMomentum, bool kFirst, bool kNesterov>
-void sgd_range(T* __restrict p, const T* __restrict g, T* __restrict buf, int64_t begin, int64_t end,
-               const T neg_lr, const T mom, const T omd, const T wd) {
-  for (int64_t i = begin; i < end; ++i) {
-    T d = g[i];
-    if constexpr (kWeightDecay) d = d + wd * p[i];
-    if constexpr (kMomentum) {
-      T b = kFirst ? d : buf[i] * mom + omd * d;
-      buf[i] = b;
-      d = kNesterov ? d + mom * b : b;
-    }
-    p[i] = p[i] + neg_lr * d;
-  }
-}
 
 /// Makes out hold in's values (no-op when they share memory), so the update can run in place.
 void prepare_out(const Tensor& in, const Tensor& out) {
@@ -110,8 +68,8 @@ void adam_step(const Tensor* in, int, Tensor* out, const Attrs& attrs) {
   const double bc2 = std::sqrt(1 - std::pow(beta2, step));
   const int64_t n = out[0].numel();
   auto run = [&]<typename T>() {
-    const AdamConsts<T> c{T(beta1), T(1 - beta1),  T(beta2), T(1 - beta2),  T(wd),
-                          T(eps),   T(-step_size), T(1 / bc2),   T(1 - lr * wd)};
+    const AdamConsts<T> c{T(beta1), T(1 - beta1),  T(beta2),   T(1 - beta2),  T(wd),
+                          T(eps),   T(-step_size), T(1 / bc2), T(1 - lr * wd)};
     T* p = static_cast<T*>(out[0].raw_data());
     const T* g = static_cast<const T*>(grad.raw_data());
     T* m = static_cast<T*>(out[1].raw_data());

@@ -1,46 +1,16 @@
 // CPU kernel of rmsprop_step: one fused pass per parameter (PyTorch 1.13's _single_tensor_rmsprop),
-// shared by the eager RMSprop optimizer and compiled training graphs. Each element's update depends
-// only on that element, so results do not depend on the thread count.
+// shared by the eager RMSprop optimizer and compiled training graphs. The per-element math is
+// rmsprop_range in update_math.h (float32 with AVX-512: the square root off the divider). Each
+// element's update depends only on that element, so results do not depend on the thread count.
 #include <cmath>
 #include <cstring>
 
 #include "backend/cpu/parallel.h"
+#include "ops/optim/update_math.h"
 #include "ops/registry.h"
 
 namespace nabla::ops::optim_cpu {
 namespace {
-
-template <typename T>
-struct RMSpropConsts {
-  T neg_lr, alpha, oma, eps, wd, mom;
-};
-
-// A plain function with __restrict parameters (lambda captures lose them), so the loop vectorises.
-template <typename T, bool kWeightDecay, bool kCentered, bool kMomentum>
-void rmsprop_range(T* __restrict p, const T* __restrict g, T* __restrict sq, T* __restrict gavg,
-                   T* __restrict buf, int64_t begin, int64_t end, const RMSpropConsts<T> c) {
-  for (int64_t i = begin; i < end; ++i) {
-    T gi = g[i];
-    if constexpr (kWeightDecay) gi = gi + c.wd * p[i];
-    T sqi = sq[i] * c.alpha + c.oma * (gi * gi);
-    sq[i] = sqi;
-    T avg;
-    if constexpr (kCentered) {
-      T ga = gavg[i] * c.alpha + c.oma * gi;
-      gavg[i] = ga;
-      avg = std::sqrt(sqi - ga * ga) + c.eps;
-    } else {
-      avg = std::sqrt(sqi) + c.eps;
-    }
-    if constexpr (kMomentum) {
-      T b = buf[i] * c.mom + gi / avg;
-      buf[i] = b;
-      p[i] = p[i] + c.neg_lr * b;
-    } else {
-      p[i] = p[i] + c.neg_lr * (gi / avg);
-    }
-  }
-}
 
 /// Makes out hold in's values (no-op when they share memory), so the update runs in place.
 void same_data(const Tensor& in, const Tensor& out) {
