@@ -2,8 +2,11 @@
 // output already has its tensor bound to an arena slice (made once, in the constructor).
 #include "graph/executor.h"
 
+#include <omp.h>
+
 #include <algorithm>
 
+#include "backend/cpu/team.h"
 #include "graph/trace.h"
 #include "nabla/autograd.h"
 #include "ops/workspace.h"
@@ -77,24 +80,7 @@ std::vector<Tensor> Executor::run_borrowed(const std::vector<Tensor>& inputs) {
   return run_impl(inputs, true);
 }
 
-std::vector<Tensor> Executor::run_impl(const std::vector<Tensor>& inputs, bool borrow) {
-  TraceScope no_trace(nullptr);  // running a graph inside a trace would record its kernels twice
-  NABLA_CHECK(inputs.size() == graph_.inputs.size(), "compiled graph: expected ", graph_.inputs.size(),
-              " inputs, got ", inputs.size());
-  if (!arena_) allocate_arena();
-  for (size_t k = 0; k < inputs.size(); ++k) {
-    const Value& v = graph_.values[graph_.inputs[k]];
-    NABLA_CHECK(inputs[k].defined() && inputs[k].shape() == v.shape && inputs[k].dtype() == v.dtype,
-                "compiled graph: input ", k, " must be ", value_type_str(v), ", got ",
-                inputs[k].defined() ? dtype_name(inputs[k].dtype()) : "undefined", " of shape ",
-                inputs[k].defined() ? inputs[k].shape() : Shape{});
-    // Views recorded over a contiguous input are only valid over a contiguous input.
-    slots_[graph_.inputs[k]] =
-        v.contiguous && !inputs[k].is_contiguous() ? inputs[k].contiguous() : inputs[k];
-  }
-  for (size_t v = 0; v < graph_.values.size(); ++v)
-    if (graph_.values[v].kind == ValueKind::kParam || graph_.values[v].kind == ValueKind::kConstant)
-      slots_[v] = graph_.values[v].tensor;
+void Executor::run_nodes() {
   Tensor ins[16], outs[8];
   for (size_t k = 0; k < graph_.nodes.size(); ++k) {
     const Node& n = graph_.nodes[k];
@@ -124,6 +110,36 @@ std::vector<Tensor> Executor::run_impl(const std::vector<Tensor>& inputs, bool b
     }
     for (const auto& [op, attrs] : n.epilogue) ops::op_def(op).kernels[dev](&outs[0], 1, &outs[0], attrs);
     for (int j = 0; j < no; ++j) slots_[n.outputs[j]] = outs[j];
+  }
+}
+
+std::vector<Tensor> Executor::run_impl(const std::vector<Tensor>& inputs, bool borrow) {
+  TraceScope no_trace(nullptr);  // running a graph inside a trace would record its kernels twice
+  NABLA_CHECK(inputs.size() == graph_.inputs.size(), "compiled graph: expected ", graph_.inputs.size(),
+              " inputs, got ", inputs.size());
+  if (!arena_) allocate_arena();
+  for (size_t k = 0; k < inputs.size(); ++k) {
+    const Value& v = graph_.values[graph_.inputs[k]];
+    NABLA_CHECK(inputs[k].defined() && inputs[k].shape() == v.shape && inputs[k].dtype() == v.dtype,
+                "compiled graph: input ", k, " must be ", value_type_str(v), ", got ",
+                inputs[k].defined() ? dtype_name(inputs[k].dtype()) : "undefined", " of shape ",
+                inputs[k].defined() ? inputs[k].shape() : Shape{});
+    // Views recorded over a contiguous input are only valid over a contiguous input.
+    slots_[graph_.inputs[k]] =
+        v.contiguous && !inputs[k].is_contiguous() ? inputs[k].contiguous() : inputs[k];
+  }
+  for (size_t v = 0; v < graph_.values.size(); ++v)
+    if (graph_.values[v].kind == ValueKind::kParam || graph_.values[v].kind == ValueKind::kConstant)
+      slots_[v] = graph_.values[v].tensor;
+  // One team for the whole run (backend/cpu/team.h): the kernels' parallel loops hand their
+  // chunks to it without a fork each, chunk k always to thread k. Not inside a parallel region
+  // (the sharded step runs its executors on several threads, each serially), and not again for
+  // a graph none of whose kernels split at these shapes.
+  const int nt = cpu::num_threads();
+  if (use_team_ && nt > 1 && !omp_in_parallel()) {
+    if (cpu::with_team(nt, [&] { run_nodes(); }) == 0) use_team_ = false;
+  } else {
+    run_nodes();
   }
   std::vector<Tensor> result;
   {

@@ -119,7 +119,7 @@ void adam_step(const Tensor* in, int, Tensor* out, const Attrs& attrs) {
     T* vmax = amsgrad ? static_cast<T*>(out[3].raw_data()) : nullptr;
     auto go = [&]<Decay kDecay>() {
       dispatch_bool(amsgrad, [&]<bool kAms>() {
-        cpu::parallel_for(0, n, cpu::kGrainSize, [&](int64_t b, int64_t e) {
+        cpu::parallel_for_rows(n, out[0].dim() >= 2 ? out[0].size(0) : n, cpu::kUpdateGrainSize, [&](int64_t b, int64_t e) {
           adam_range<T, kDecay, kAms>(p, g, m, v, vmax, b, e, c);
         });
       });
@@ -150,7 +150,7 @@ void sgd_step(const Tensor* in, int, Tensor* out, const Attrs& attrs) {
     T* buf = momentum ? static_cast<T*>(out[1].raw_data()) : nullptr;
     dispatch_bool(wd != 0, [&]<bool kWd>() {
       auto loop = [&]<bool kMom, bool kFirst, bool kNesterov>() {
-        cpu::parallel_for(0, n, cpu::kGrainSize, [&](int64_t b, int64_t e) {
+        cpu::parallel_for_rows(n, out[0].dim() >= 2 ? out[0].size(0) : n, cpu::kUpdateGrainSize, [&](int64_t b, int64_t e) {
           sgd_range<T, kWd, kMom, kFirst, kNesterov>(p, g, buf, b, e, neg_lr, mom, omd, wdt);
         });
       };

@@ -95,7 +95,7 @@ void rmsprop_step(const Tensor* in, int, Tensor* out, const Attrs&) {
     with_bool(wd != 0, [&]<bool kWd>() {
       with_bool(centered, [&]<bool kCentered>() {
         with_bool(momentum, [&]<bool kMom>() {
-          cpu::parallel_for(0, n, cpu::kGrainSize, [&](int64_t b, int64_t e) {
+          cpu::parallel_for_rows(n, out[0].dim() >= 2 ? out[0].size(0) : n, cpu::kUpdateGrainSize, [&](int64_t b, int64_t e) {
             rmsprop_range<T, kWd, kCentered, kMom>(p, g, sq, gavg, buf, b, e, c);
           });
         });
