@@ -56,8 +56,18 @@ Executor::Executor(Graph g) : graph_(std::move(g)) {
   bound_.resize(nv);
   slots_.resize(nv);
   allocate_arena();
-  for (const auto& n : graph_.nodes) {
+  view_cache_.resize(graph_.nodes.size());
+  view_base_.resize(graph_.nodes.size());
+  cache_view_.assign(graph_.nodes.size(), false);
+  std::vector<bool> is_output(nv, false);
+  for (int o : graph_.outputs) is_output[o] = true;
+  for (size_t k = 0; k < graph_.nodes.size(); ++k) {
+    const Node& n = graph_.nodes[k];
     const ops::OpDef& def = ops::op_def(n.op);
+    // Not views of inputs (a new tensor every run; the cache would keep it alive) nor outputs
+    // (returned to the caller, who may change the tensor).
+    const int o = n.outputs[0];
+    cache_view_[k] = def.view && !is_output[o] && graph_.values[plan_.root[o]].kind != ValueKind::kInput;
     NABLA_CHECK(def.view || def.kernels[static_cast<int>(graph_.values[n.outputs[0]].device.type)], def.name,
                 " has no kernel for device ", graph_.values[n.outputs[0]].device);
   }
@@ -72,6 +82,7 @@ void Executor::allocate_arena() {
 
 void Executor::release_arena() {
   for (auto& b : bound_) b = Tensor();
+  for (auto& v : view_cache_) v = Tensor();  // they hold the arena too
   arena_.reset();
 }
 
@@ -88,7 +99,20 @@ void Executor::run_nodes() {
     const int ni = static_cast<int>(n.inputs.size());
     for (int i = 0; i < ni; ++i) ins[i] = slots_[n.inputs[i]];
     if (def.view) {
-      slots_[n.outputs[0]] = view_of(def, ins[0], n.attrs, graph_.values[n.outputs[0]]);
+      // A view of an arena buffer or a parameter is the same every run: made once, reused.
+      Tensor& cached = view_cache_[k];
+      const detail::TensorImpl* base = ins[0].impl().get();
+      if (!cached.defined() || view_base_[k].storage != base->storage.get() ||
+          view_base_[k].offset != base->offset || view_base_[k].strides != base->strides) {
+        Tensor v = view_of(def, ins[0], n.attrs, graph_.values[n.outputs[0]]);
+        if (!cache_view_[k]) {
+          slots_[n.outputs[0]] = std::move(v);
+          continue;
+        }
+        cached = std::move(v);
+        view_base_[k] = {base->storage.get(), base->offset, base->strides};
+      }
+      slots_[n.outputs[0]] = cached;
       continue;
     }
     const int no = static_cast<int>(n.outputs.size());

@@ -3,7 +3,6 @@
 #include "graph/executor.h"
 
 #include "backend/cpu/team.h"
-
 #include "graph_test_util.h"
 
 namespace nabla::graph {
@@ -129,9 +128,9 @@ std::vector<std::vector<float>> train_seed_mlp(int threads, int shards, int64_t*
   manual_seed(11);
   nn::Sequential model{nn::Linear(784, 64), nn::ReLU(), nn::Linear(64, 64), nn::ReLU(), nn::Linear(64, 10)};
   optim::Adam opt(model->parameters(), {.lr = 1e-3});
-  auto step = jit::compile_train_step(
-      *model.ptr(), [](const Tensor& o, const Tensor& y) { return F::cross_entropy(o, y); }, opt,
-      {.batch_shards = shards});
+  auto step = jit::compile_train_step(*model.ptr(),
+                                      [](const Tensor& o, const Tensor& y) { return F::cross_entropy(o, y); },
+                                      opt, {.batch_shards = shards});
   Generator g(12);
   const int64_t jobs0 = cpu::team_jobs_total();
   for (int k = 0; k < 20; ++k) step(rand({32, 784}, kFloat32, &g), randint(0, 10, {32}, kInt64, &g));

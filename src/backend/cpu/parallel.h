@@ -81,7 +81,8 @@ template <typename F>
 void parallel_for_rows(int64_t n, int64_t rows, int64_t grain, const F& f) {
   if (rows <= 0 || n % rows != 0 || rows == n) return parallel_for(0, n, grain, f);
   const int64_t row = n / rows;
-  parallel_for(0, rows, std::max<int64_t>(1, grain / row), [&](int64_t b, int64_t e) { f(b * row, e * row); });
+  parallel_for(0, rows, std::max<int64_t>(1, grain / row),
+               [&](int64_t b, int64_t e) { f(b * row, e * row); });
 }
 
 }  // namespace nabla::cpu

@@ -69,7 +69,8 @@ int64_t with_team_impl(int n, void (*body)(void*), void* ctx);
 /// chunk propagate to the caller.
 template <typename F>
 int64_t with_team(int n, F&& body) {
-  return with_team_impl(n, [](void* c) { (*static_cast<std::remove_reference_t<F>*>(c))(); }, &body);
+  return with_team_impl(
+      n, [](void* c) { (*static_cast<std::remove_reference_t<F>*>(c))(); }, &body);
 }
 
 /// Jobs split by all teams so far (process-wide; for tests and benchmarks).
