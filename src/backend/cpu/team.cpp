@@ -8,6 +8,7 @@
 #include <immintrin.h>
 #include <omp.h>
 #include <sched.h>
+#include <time.h>
 
 #include <algorithm>
 
@@ -18,22 +19,34 @@ thread_local Team* t_team = nullptr;  // the team this thread leads, while it is
 std::atomic<bool> g_paused_for_testing{false};
 std::atomic<int64_t> g_jobs_total{0};
 
-// Spins before a waiting thread starts yielding its core (~10-40 us, depending on the CPU's
-// pause latency): longer than the serial stretches between the split ops of a small graph, so
-// a waiting thread answers within ~0.1 us there; beyond it, yielding lets other processes run.
+// Pauses a waiting thread spins before it starts yielding its core (~40 us on the 2-vCPU test VM,
+// ~10 ns a pause): longer than the serial stretches between the split ops of a small graph (the
+// seed MLP's step: ~20 us), so a team thread answers within ~0.1 us there; past it, yielding
+// lets other processes run.
 constexpr int kSpins = 4096;
-// Pauses the leader grants a team thread to claim its chunk, after the leader's own chunk, before
-// running it itself: a spinning thread claims within a few pauses, a descheduled one never.
+// Pauses (~0.6 us) the leader grants a team thread to claim its chunk, after the leader's own
+// chunk, before running it itself: a spinning thread claims within a few, a descheduled one never.
 constexpr int kGrace = 64;
 
-// Waits for ready() with backoff.
+// Yields (~0.5-1 ms in all) before a waiting thread naps instead: a team thread waiting through
+// a long serial op (a big graph) stops taking a core. Naps never hold the leader up: it runs the
+// chunks of a napping thread itself (kGrace).
+constexpr int kYields = 2048;
+constexpr timespec kNap{0, 20000};  // 20 us
+
+// Waits for ready() with backoff: spin, yield, nap.
 template <typename P>
 void wait_until(const P& ready) {
-  for (int i = 0; !ready(); ++i) {
-    if (i < kSpins)
+  for (int i = 0; !ready();) {
+    if (i < kSpins) {
+      ++i;
       _mm_pause();
-    else
+    } else if (i < kSpins + kYields) {
+      ++i;
       sched_yield();
+    } else {
+      nanosleep(&kNap, nullptr);
+    }
   }
 }
 
