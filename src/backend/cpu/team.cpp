@@ -28,21 +28,22 @@ constexpr int kSpins = 4096;
 // chunk, before running it itself: a spinning thread claims within a few, a descheduled one never.
 constexpr int kGrace = 64;
 
-// Yields (~0.5-1 ms in all) before a waiting thread naps instead: a team thread waiting through
-// a long serial op (a big graph) stops taking a core. Naps never hold the leader up: it runs the
-// chunks of a napping thread itself (kGrace).
+// Yields (~0.5-1 ms in all) before an idle team thread naps instead: a team thread waiting
+// through a long serial op (a big graph) stops taking a core. Naps never hold the leader up: it
+// runs the chunks of a napping thread itself (kGrace). The leader, waiting for chunks that are
+// running, never naps (a nap would add up to its length to every long job).
 constexpr int kYields = 2048;
-constexpr timespec kNap{0, 20000};  // 20 us
+constexpr timespec kNap{0, 10000};  // 10 us
 
-// Waits for ready() with backoff: spin, yield, nap.
+// Waits for ready() with backoff: spin, yield, then (if allowed) nap.
 template <typename P>
-void wait_until(const P& ready) {
+void wait_until(const P& ready, bool nap) {
   for (int i = 0; !ready();) {
     if (i < kSpins) {
       ++i;
       _mm_pause();
-    } else if (i < kSpins + kYields) {
-      ++i;
+    } else if (!nap || i < kSpins + kYields) {
+      i += nap;
       sched_yield();
     } else {
       nanosleep(&kNap, nullptr);
@@ -90,7 +91,7 @@ void Team::run(int nt, int64_t begin, int64_t end, int64_t chunk, Fn fn, const v
     uint64_t c = claim_[t].gen.load(std::memory_order_acquire);
     if (c < g && claim_[t].gen.compare_exchange_strong(c, g, std::memory_order_acq_rel)) execute(t);
   }
-  wait_until([&] { return finished_.load(std::memory_order_acquire) == nt; });
+  wait_until([&] { return finished_.load(std::memory_order_acquire) == nt; }, false);
   t_team = this;
   if (failed_.load(std::memory_order_acquire)) {
     std::exception_ptr err = std::move(err_);
@@ -104,7 +105,7 @@ void Team::serve(int t) {
   uint64_t seen = 0;
   for (;;) {
     uint64_t w = 0;
-    wait_until([&] { return ((w = word_.load(std::memory_order_acquire)) >> 8) != seen; });
+    wait_until([&] { return ((w = word_.load(std::memory_order_acquire)) >> 8) != seen; }, true);
     seen = w >> 8;
     const uint64_t nt = w & 0xff;
     if (nt == kStop) return;
