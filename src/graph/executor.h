@@ -28,11 +28,23 @@ class Executor {
  private:
   void allocate_arena();
   std::vector<Tensor> run_impl(const std::vector<Tensor>& inputs, bool borrow);
+  void run_nodes();  // every node's kernel, in order, on slots_
   Graph graph_;
   MemoryPlan plan_;
   std::shared_ptr<detail::Storage> arena_;
   std::vector<Tensor> bound_;  // per value: a tensor over its arena buffer (kernel outputs)
   std::vector<Tensor> slots_;  // per value: the tensor it holds during a run
+  // View nodes over buffers that outlive a run (arena, parameters): the view made by the last
+  // run, and the base it was made of (remade when the base changes).
+  struct ViewBase {
+    const detail::Storage* storage = nullptr;
+    int64_t offset = 0;
+    Shape strides;
+  };
+  std::vector<Tensor> view_cache_;
+  std::vector<ViewBase> view_base_;
+  std::vector<bool> cache_view_;
+  bool use_team_ = true;  // false once a run's kernels split nothing (backend/cpu/team.h)
 };
 
 }  // namespace nabla::graph

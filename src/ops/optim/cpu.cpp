@@ -67,6 +67,8 @@ void adam_step(const Tensor* in, int, Tensor* out, const Attrs& attrs) {
   const double step_size = lr / (1 - std::pow(beta1, step));
   const double bc2 = std::sqrt(1 - std::pow(beta2, step));
   const int64_t n = out[0].numel();
+  // Split at row boundaries, where the weight's GEMMs split it (parallel_for_rows, gemm.h).
+  const int64_t rows = out[0].dim() >= 2 ? out[0].size(0) : n;
   auto run = [&]<typename T>() {
     const AdamConsts<T> c{T(beta1), T(1 - beta1),  T(beta2),   T(1 - beta2),  T(wd),
                           T(eps),   T(-step_size), T(1 / bc2), T(1 - lr * wd)};
@@ -77,7 +79,7 @@ void adam_step(const Tensor* in, int, Tensor* out, const Attrs& attrs) {
     T* vmax = amsgrad ? static_cast<T*>(out[3].raw_data()) : nullptr;
     auto go = [&]<Decay kDecay>() {
       dispatch_bool(amsgrad, [&]<bool kAms>() {
-        cpu::parallel_for(0, n, cpu::kGrainSize, [&](int64_t b, int64_t e) {
+        cpu::parallel_for_rows(n, rows, cpu::kUpdateGrainSize, [&](int64_t b, int64_t e) {
           adam_range<T, kDecay, kAms>(p, g, m, v, vmax, b, e, c);
         });
       });
@@ -101,6 +103,8 @@ void sgd_step(const Tensor* in, int, Tensor* out, const Attrs& attrs) {
   if (!first) prepare_out(in[2], out[1]);
   Tensor grad = contiguous_input(in[1]);
   const int64_t n = out[0].numel();
+  // Split at row boundaries, where the weight's GEMMs split it (parallel_for_rows, gemm.h).
+  const int64_t rows = out[0].dim() >= 2 ? out[0].size(0) : n;
   auto run = [&]<typename T>() {
     const T neg_lr = -lr, mom = momentum_v, omd = 1 - dampening, wdt = wd;
     T* p = static_cast<T*>(out[0].raw_data());
@@ -108,7 +112,7 @@ void sgd_step(const Tensor* in, int, Tensor* out, const Attrs& attrs) {
     T* buf = momentum ? static_cast<T*>(out[1].raw_data()) : nullptr;
     dispatch_bool(wd != 0, [&]<bool kWd>() {
       auto loop = [&]<bool kMom, bool kFirst, bool kNesterov>() {
-        cpu::parallel_for(0, n, cpu::kGrainSize, [&](int64_t b, int64_t e) {
+        cpu::parallel_for_rows(n, rows, cpu::kUpdateGrainSize, [&](int64_t b, int64_t e) {
           sgd_range<T, kWd, kMom, kFirst, kNesterov>(p, g, buf, b, e, neg_lr, mom, omd, wdt);
         });
       };

@@ -55,6 +55,8 @@ void rmsprop_step(const Tensor* in, int, Tensor* out, const Attrs&) {
     grad = c;
   }
   const int64_t n = out[0].numel();
+  // Split at row boundaries, where the weight's GEMMs split it (parallel_for_rows, gemm.h).
+  const int64_t rows = out[0].dim() >= 2 ? out[0].size(0) : n;
   auto run = [&]<typename T>() {
     const RMSpropConsts<T> c{T(-lr), T(alpha), T(1 - alpha), T(eps), T(wd), T(momentum_v)};
     T* p = static_cast<T*>(out[0].raw_data());
@@ -65,7 +67,7 @@ void rmsprop_step(const Tensor* in, int, Tensor* out, const Attrs&) {
     with_bool(wd != 0, [&]<bool kWd>() {
       with_bool(centered, [&]<bool kCentered>() {
         with_bool(momentum, [&]<bool kMom>() {
-          cpu::parallel_for(0, n, cpu::kGrainSize, [&](int64_t b, int64_t e) {
+          cpu::parallel_for_rows(n, rows, cpu::kUpdateGrainSize, [&](int64_t b, int64_t e) {
             rmsprop_range<T, kWd, kCentered, kMom>(p, g, sq, gavg, buf, b, e, c);
           });
         });
