@@ -41,6 +41,7 @@ std::pair<int, int> op_arity(ops::OpId op) {
     case O::ge:
       return {2, 2};
     case O::where:
+    case O::softmax_xent:
       return {3, 3};
     case O::neg:
     case O::exp:
