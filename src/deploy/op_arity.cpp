@@ -104,6 +104,8 @@ std::pair<int, int> op_arity(ops::OpId op) {
       return {4, 4};
     case O::rmsprop_step:
       return {6, 6};
+    case O::weight_grad_adam_step:
+      return {7, 7};
     case O::rand_uniform:
       return {0, 0};
     case O::kCount:

@@ -35,6 +35,7 @@ void optimize(graph::Graph& g) {
   graph::simplify(g);
   graph::dead_code_elimination(g);
   graph::fuse_softmax_xent(g);
+  graph::fuse_weight_grad_updates(g);
   graph::fuse_elementwise_chains(g);
   graph::fuse_epilogues(g);
   graph::schedule_updates_early(g);
@@ -284,8 +285,13 @@ CompiledFunction compile_train_step(nn::Module& model, LossFn loss_fn, optim::Op
   if (options.batch_shards != 1)
     f.state_->make_sharded = [m, opt, loss_fn, options](const Graph& full, const std::vector<Tensor>& in,
                                                         std::vector<Tensor>& result) {
-      return detail::ShardedTrainStep::build(*m, loss_fn, *opt, detail::optimized_graph(full),
-                                             full.arena_bytes(), in, options, result);
+      // The schedule's separability check knows optimizer updates by op; a fused weight-gradient
+      // update is one too (it re-traces its own shard and update graphs, which are not fused).
+      graph::Graph checked = detail::optimized_graph(full);
+      for (auto& n : checked.nodes)
+        if (n.op == ops::OpId::weight_grad_adam_step) n.op = ops::OpId::adam_step;
+      return detail::ShardedTrainStep::build(*m, loss_fn, *opt, checked, full.arena_bytes(), in, options,
+                                             result);
     };
   return f;
 }
