@@ -6,6 +6,7 @@
 // one node instead of three, bit-identical values. Runs before scheduling and in-place planning,
 // which treat the fused node as the optimizer update it is.
 #include "graph/passes/passes.h"
+#include "ops/optim/update.h"
 
 namespace nabla::graph {
 
@@ -37,6 +38,7 @@ int fuse_weight_grad_updates(Graph& g) {
     const std::vector<int> in = a.inputs;
     a.op = ops::OpId::weight_grad_adam_step;
     a.inputs = {dy, x, in[0], in[2], in[3], in[4], in[5]};  // attrs (decay, amsgrad) stay
+    a.workspace = ops::optim_cpu::weight_grad_workspace(dyv.shape[0], dyv.shape[1], xv.shape[1], pv.dtype);
     ++fused;
   }
   if (fused) g.remove_nodes(drop);

@@ -13,6 +13,7 @@
 #include <algorithm>
 
 #include "graph/passes/passes.h"
+#include "ops/reduce/reduce.h"
 
 namespace nabla::graph {
 namespace {
@@ -233,7 +234,8 @@ int fuse_softmax_xent(Graph& g) {
     host.inputs = {f.logits, f.target, f.grad_out};
     host.outputs = {f.loss, f.dlogits};
     host.inplace.clear();
-    host.workspace = 0;
+    host.workspace =
+        ops::reduce_cpu::softmax_xent_workspace(g.values[f.logits].shape[0], g.values[f.logits].dtype);
     g.values[f.dlogits].output = 1;
     g.values[f.loss].output = 0;
     g.remove_nodes(drop);

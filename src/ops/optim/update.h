@@ -21,6 +21,9 @@ PreparedAdam prepare_adam(const Tensor& hyper, const Attrs& attrs, DType dtype);
 void adam_update(const PreparedAdam& a, float* p, const float* g, float* m, float* v, float* vmax, int64_t n);
 void adam_update(const PreparedAdam& a, double* p, const double* g, double* m, double* v, double* vmax,
                  int64_t n);
+/// Bytes of scratch weight_grad_adam_step takes on the calling thread for grad_out [batch, out] and
+/// input [batch, in] (one GEMM tile), for Node::workspace.
+int64_t weight_grad_workspace(int64_t batch, int64_t out, int64_t in, DType dtype);
 /// Makes an update op's output hold its input's values (no-op when they share memory).
 void prepare_update_output(const Tensor& in, const Tensor& out);
 

@@ -5,24 +5,18 @@
 // the sizes only), each tile is the same single-threaded BLAS call, and the update runs on each
 // tile right after it, while it is in cache: dW is never written whole and read back, and the
 // values are bit-identical to the unfused graph's (same BLAS calls, same update code: update.h).
+// The tile buffer is kernel workspace (ops/workspace.h): the fusion pass declares its size on the
+// node (weight_grad_workspace), so a compiled graph plans it into its arena.
 #include <algorithm>
-#include <vector>
 
 #include "nabla/autograd.h"
+#include "ops/conv/scratch.h"
 #include "ops/linalg/gemm.h"
 #include "ops/optim/update.h"
 #include "ops/registry.h"
 
 namespace nabla::ops::optim_cpu {
 namespace {
-
-/// Per-thread scratch for one tile of the gradient (kept between calls: no allocation per step).
-template <typename T>
-T* tile_scratch(int64_t n) {
-  thread_local std::vector<T> buf;
-  if (static_cast<int64_t>(buf.size()) < n) buf.resize(n);
-  return buf.data();
-}
 
 template <typename T>
 void run_typed(const Tensor& dy, const Tensor& x, Tensor* out, const PreparedAdam& a, bool amsgrad) {
@@ -46,7 +40,8 @@ void run_typed(const Tensor& dy, const Tensor& x, Tensor* out, const PreparedAda
     if (t.split_n) {
       // Columns [lo, lo + w) of every row: a [O, w] block, updated row by row.
       const int64_t w = std::min(t.extent, I - lo);
-      T* g = tile_scratch<T>(O * w);
+      conv_cpu::Scratch<T> scratch(O * w);  // planned into the arena (weight_grad_workspace)
+      T* g = scratch.p;
       cpu::GemmShape st = s;
       st.ldc = w;
       cpu::blas_gemm<T>(st, O, w, A, X + lo, T(0), g);
@@ -55,7 +50,8 @@ void run_typed(const Tensor& dy, const Tensor& x, Tensor* out, const PreparedAda
     } else {
       // Rows [lo, lo + h): one contiguous run of the parameter.
       const int64_t h = std::min(t.extent, O - lo);
-      T* g = tile_scratch<T>(h * I);
+      conv_cpu::Scratch<T> scratch(h * I);
+      T* g = scratch.p;
       cpu::GemmShape st = s;
       st.ldc = I;
       cpu::blas_gemm<T>(st, h, I, A + lo, X, T(0), g);
@@ -122,6 +118,13 @@ void weight_grad_adam_infer(const Tensor* in, int n, const Attrs& a, TensorMeta*
 }
 
 }  // namespace
+
+int64_t weight_grad_workspace(int64_t batch, int64_t out, int64_t in, DType dtype) {
+  const cpu::Tiling t = cpu::gemm_tiling(out, in, batch);
+  const int64_t elems = t.split_n ? out * std::min(t.extent, in) : std::min(t.extent, out) * in;
+  return static_cast<int64_t>(
+      ws::round_up(static_cast<size_t>(std::max<int64_t>(elems, 1)) * dtype_size(dtype)));
+}
 
 void register_weight_grad_steps() {
   auto& d = define_op(OpId::weight_grad_adam_step);

@@ -24,6 +24,8 @@ template <typename T>
 T sum_contiguous(const T* p, int64_t n);
 // Graph-only fused ops (ops/reduce/xent.cpp).
 void register_softmax_xent();
+/// Bytes of scratch softmax_xent takes for `rows` rows (for Node::workspace).
+int64_t softmax_xent_workspace(int64_t rows, DType dtype);
 }  // namespace nabla::ops::reduce_cpu
 
 #include <limits>

@@ -13,9 +13,9 @@
 #pragma GCC optimize("fp-contract=off")
 #include <cmath>
 #include <limits>
-#include <vector>
 
 #include "nabla/autograd.h"
+#include "ops/conv/scratch.h"
 #include "ops/elementwise/simd.h"
 #include "ops/reduce/reduce.h"
 #include "ops/reduce/softmax_row.h"
@@ -48,7 +48,8 @@ void xent_typed(const T* x, const int64_t* t, T gout, T* loss, T* d, int64_t M, 
   for (int64_t i = 0; i < M; ++i) valid += t[i] != ignore;
   const T count = static_cast<T>(valid);
   const T neg_g = -(gout / count);
-  std::vector<T> picked(static_cast<size_t>(M));
+  conv_cpu::Scratch<T> scratch(M);  // planned into the arena (softmax_xent_workspace)
+  T* picked = scratch.p;
   for (int64_t i = 0; i < M; ++i) {
     const T* xi = x + i * C;
     T* di = d + i * C;
@@ -62,7 +63,7 @@ void xent_typed(const T* x, const int64_t* t, T gout, T* loss, T* d, int64_t M, 
       di[c] = (ok && c == t[i] ? gi : T(0)) - prod;
     }
   }
-  *loss = sum_contiguous<T>(picked.data(), M) / count;
+  *loss = sum_contiguous<T>(picked, M) / count;
 }
 
 void softmax_xent_kernel(const Tensor* in, int, Tensor* out, const Attrs& a) {
@@ -105,6 +106,11 @@ void softmax_xent_infer(const Tensor* in, int n, const Attrs& a, TensorMeta* out
 }
 
 }  // namespace
+
+int64_t softmax_xent_workspace(int64_t rows, DType dtype) {
+  return static_cast<int64_t>(
+      ws::round_up(static_cast<size_t>(std::max<int64_t>(rows, 1)) * dtype_size(dtype)));
+}
 
 void register_softmax_xent() {
   OpDef& d = define_op(OpId::softmax_xent);

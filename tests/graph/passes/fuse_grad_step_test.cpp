@@ -181,6 +181,21 @@ TEST(FuseGradStep, CompiledMlpStepUsesItAndFollowsEager) {
   const Graph& g = jit::detail::optimized_graph(*step.last_graph());
   EXPECT_EQ(count_op(g, ops::OpId::weight_grad_adam_step), 2);
   EXPECT_EQ(count_op(g, ops::OpId::matmul), 1);  // only the hidden layer's input gradient is left
+  // The fused nodes declare their scratch (a GEMM tile, the per-row losses), so it is planned into
+  // the arena: a step asks the allocator only for its returned outputs, as without the fusions.
+  for (const Node& n : g.nodes)
+    if (n.op == ops::OpId::weight_grad_adam_step || n.op == ops::OpId::softmax_xent) EXPECT_GT(n.workspace, 0);
+  Tensor x = randn({8, 20}), y = randint(0, 5, {8});
+  step(x, y);
+  reset_memory_stats();
+  step(x, y);
+  const uint64_t fused_requests = memory_stats().requests;
+  auto plain = jit::compile_train_step(*a, loss_of, oa, {.optimize = false, .batch_shards = 1});
+  for (int k = 0; k < 3; ++k) plain(x, y);
+  reset_memory_stats();
+  plain(x, y);
+  EXPECT_LE(fused_requests, 2u);  // the loss and the output, copied out of the arena
+  EXPECT_EQ(fused_requests, memory_stats().requests);
 }
 
 }  // namespace
