@@ -41,6 +41,7 @@ std::pair<int, int> op_arity(ops::OpId op) {
     case O::ge:
       return {2, 2};
     case O::where:
+    case O::softmax_xent:
       return {3, 3};
     case O::neg:
     case O::exp:
@@ -106,6 +107,8 @@ std::pair<int, int> op_arity(ops::OpId op) {
       return {4, 4};
     case O::rmsprop_step:
       return {6, 6};
+    case O::weight_grad_adam_step:
+      return {7, 7};
     case O::rand_uniform:
       return {0, 0};
     case O::kCount:

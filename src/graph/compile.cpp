@@ -34,6 +34,8 @@ void optimize(graph::Graph& g) {
   graph::eliminate_common_subexpressions(g);
   graph::simplify(g);
   graph::dead_code_elimination(g);
+  graph::fuse_softmax_xent(g);
+  graph::fuse_weight_grad_updates(g);
   graph::fuse_elementwise_chains(g);
   graph::fuse_conv_pool(g);
   graph::fuse_epilogues(g);

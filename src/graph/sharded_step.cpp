@@ -27,7 +27,9 @@ constexpr int64_t kMaxShards = 64;
 constexpr int64_t kActivationRatio = 4;
 
 bool is_step_op(ops::OpId op) {
-  return op == ops::OpId::adam_step || op == ops::OpId::sgd_step || op == ops::OpId::rmsprop_step;
+  // weight_grad_adam_step: the weight-gradient GEMM fused with its Adam update (fuse_grad_step.cpp).
+  return op == ops::OpId::adam_step || op == ops::OpId::sgd_step || op == ops::OpId::rmsprop_step ||
+         op == ops::OpId::weight_grad_adam_step;
 }
 
 /// True when the whole-batch step may be split over samples as far as its graph shows: no random

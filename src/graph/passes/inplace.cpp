@@ -14,6 +14,7 @@ namespace {
 int replaced_input(ops::OpId op, int j) {
   if (op == ops::OpId::adam_step) return j == 0 ? 0 : j + 1;
   if (op == ops::OpId::sgd_step) return j == 0 ? 0 : 2;
+  if (op == ops::OpId::weight_grad_adam_step) return j + 2;
   return -1;
 }
 
@@ -58,7 +59,8 @@ int plan_inplace(Graph& g) {
         if (static_cast<int>(i) != idx && root[n.inputs[i]] == root[v]) return false;
       return true;
     };
-    const bool optim = n.op == ops::OpId::adam_step || n.op == ops::OpId::sgd_step;
+    const bool optim = n.op == ops::OpId::adam_step || n.op == ops::OpId::sgd_step ||
+                       n.op == ops::OpId::weight_grad_adam_step;
     if (optim) {
       for (size_t j = 0; j < n.outputs.size(); ++j) {
         const int idx = replaced_input(n.op, static_cast<int>(j));

@@ -1,8 +1,7 @@
 // Graph passes. Each takes a Graph and rewrites it in place, keeping it in topological order and
 // leaving values it no longer uses unreferenced (the dump and the executor skip them). Order used
-// by jit::compile: fold -> simplify -> cse -> simplify -> dce -> fuse chains -> fuse conv+pool -> fuse epilogues -> schedule ->
-// inplace; memory planning
-// runs last, in the executor.
+// by jit::compile: fold -> simplify -> cse -> simplify -> dce -> fuse xent -> fuse grad steps -> fuse chains
+// -> fuse conv+pool -> fuse epilogues -> schedule -> inplace; memory planning runs last, in the executor.
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -19,6 +18,12 @@ int fold_constants(Graph& g);
 int eliminate_common_subexpressions(Graph& g);
 /// Algebraic simplification: x*1, x/1, x+0, x-0, double permute/neg, reshape chains, redundant copies.
 int simplify(Graph& g);
+/// Softmax cross-entropy fusion: the traced forward + backward of a mean cross_entropy with class
+/// indices (~22 nodes) becomes one softmax_xent node computing the loss and d(logits) in one pass.
+int fuse_softmax_xent(Graph& g);
+/// Weight-gradient + update fusion: permute(dY) -> matmul(., X) -> adam_step(W, dW, ...) with dW read
+/// by nobody else becomes one weight_grad_adam_step node (dW computed and applied tile by tile).
+int fuse_weight_grad_updates(Graph& g);
 /// Loop fusion: chains of float32 elementwise ops (intermediates read by nobody else) become one
 /// fused_elementwise node that reads and writes memory once (ops/elementwise/fused.h).
 int fuse_elementwise_chains(Graph& g);

@@ -11,11 +11,23 @@
 #include <cstring>
 
 #include "backend/cpu/parallel.h"
+#include "ops/optim/update.h"
 #include "ops/optim/update_math.h"
 #include "ops/registry.h"
 
 namespace nabla::ops::optim_cpu {
 namespace {
+
+/// The constants of one step from adam_step's hyper-parameters (lr, beta1, beta2, eps, weight_decay,
+/// step): shared by adam_step and the fused graph ops (update.h), so both round them alike.
+template <typename T>
+AdamConsts<T> adam_consts(const double* h) {
+  const double lr = h[0], beta1 = h[1], beta2 = h[2], eps = h[3], wd = h[4], step = h[5];
+  const double step_size = lr / (1 - std::pow(beta1, step));
+  const double bc2 = std::sqrt(1 - std::pow(beta2, step));
+  return {T(beta1), T(1 - beta1),  T(beta2),   T(1 - beta2),  T(wd),
+          T(eps),   T(-step_size), T(1 / bc2), T(1 - lr * wd)};
+}
 
 /// Makes out hold in's values (no-op when they share memory), so the update can run in place.
 void prepare_out(const Tensor& in, const Tensor& out) {
@@ -58,20 +70,16 @@ void dispatch_bool(bool b, const T& f) {
 
 void adam_step(const Tensor* in, int, Tensor* out, const Attrs& attrs) {
   const double* h = static_cast<const double*>(in[5].raw_data());
-  const double lr = h[0], beta1 = h[1], beta2 = h[2], eps = h[3], wd = h[4], step = h[5];
   const bool amsgrad = attrs.i[1] != 0;
   const Decay decay = static_cast<Decay>(attrs.i[0]);
   prepare_out(in[0], out[0]);
   for (int j = 1; j < 4; ++j) prepare_out(in[j + 1], out[j]);
   Tensor grad = contiguous_input(in[1]);
-  const double step_size = lr / (1 - std::pow(beta1, step));
-  const double bc2 = std::sqrt(1 - std::pow(beta2, step));
   const int64_t n = out[0].numel();
   // Split at row boundaries, where the weight's GEMMs split it (parallel_for_rows, gemm.h).
   const int64_t rows = out[0].dim() >= 2 ? out[0].size(0) : n;
   auto run = [&]<typename T>() {
-    const AdamConsts<T> c{T(beta1), T(1 - beta1),  T(beta2),   T(1 - beta2),  T(wd),
-                          T(eps),   T(-step_size), T(1 / bc2), T(1 - lr * wd)};
+    const AdamConsts<T> c = adam_consts<T>(h);
     T* p = static_cast<T*>(out[0].raw_data());
     const T* g = static_cast<const T*>(grad.raw_data());
     T* m = static_cast<T*>(out[1].raw_data());
@@ -128,5 +136,49 @@ void sgd_step(const Tensor* in, int, Tensor* out, const Attrs& attrs) {
   else
     run.template operator()<float>();
 }
+
+// ---- update.h: adam_step's update loop for fused graph ops ----
+
+namespace {
+template <typename T>
+void adam_apply(const PreparedAdam& a, T* p, const T* g, T* m, T* v, T* vmax, int64_t n) {
+  AdamConsts<T> c;
+  std::memcpy(&c, a.consts, sizeof c);
+  auto go = [&]<Decay kDecay>() {
+    if (a.amsgrad)
+      adam_range<T, kDecay, true>(p, g, m, v, vmax, 0, n, c);
+    else
+      adam_range<T, kDecay, false>(p, g, m, v, vmax, 0, n, c);
+  };
+  if (a.decay == static_cast<int>(Decay::kNone)) go.template operator()<Decay::kNone>();
+  if (a.decay == static_cast<int>(Decay::kL2)) go.template operator()<Decay::kL2>();
+  if (a.decay == static_cast<int>(Decay::kDecoupled)) go.template operator()<Decay::kDecoupled>();
+}
+}  // namespace
+
+PreparedAdam prepare_adam(const Tensor& hyper, const Attrs& attrs, DType dtype) {
+  static_assert(sizeof(AdamConsts<double>) <= sizeof(PreparedAdam::consts));
+  PreparedAdam a;
+  const double* h = static_cast<const double*>(hyper.raw_data());
+  a.decay = static_cast<int>(attrs.i[0]);
+  a.amsgrad = attrs.i[1] != 0;
+  if (dtype == kFloat64) {
+    AdamConsts<double> c = adam_consts<double>(h);
+    std::memcpy(a.consts, &c, sizeof c);
+  } else {
+    AdamConsts<float> c = adam_consts<float>(h);
+    std::memcpy(a.consts, &c, sizeof c);
+  }
+  return a;
+}
+void adam_update(const PreparedAdam& a, float* p, const float* g, float* m, float* v, float* vmax,
+                 int64_t n) {
+  adam_apply<float>(a, p, g, m, v, vmax, n);
+}
+void adam_update(const PreparedAdam& a, double* p, const double* g, double* m, double* v, double* vmax,
+                 int64_t n) {
+  adam_apply<double>(a, p, g, m, v, vmax, n);
+}
+void prepare_update_output(const Tensor& in, const Tensor& out) { prepare_out(in, out); }
 
 }  // namespace nabla::ops::optim_cpu

@@ -7,6 +7,7 @@ namespace optim_cpu {
 void adam_step(const Tensor* in, int n, Tensor* out, const Attrs& attrs);
 void sgd_step(const Tensor* in, int n, Tensor* out, const Attrs& attrs);
 void rmsprop_step(const Tensor* in, int n, Tensor* out, const Attrs& attrs);
+void register_weight_grad_steps();  // weight_grad_step.cpp
 }  // namespace optim_cpu
 
 namespace {
@@ -74,6 +75,7 @@ void register_optim_ops() {
   rms.num_outputs = 4;
   rms.infer = rmsprop_infer;
   rms.kernels[kCpu] = optim_cpu::rmsprop_step;
+  optim_cpu::register_weight_grad_steps();
 }
 
 }  // namespace nabla::ops

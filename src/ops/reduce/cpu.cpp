@@ -312,4 +312,14 @@ void prod(const Tensor* in, int, Tensor* out, const Attrs& a) { run<ProdOp>(in, 
 void amax(const Tensor* in, int, Tensor* out, const Attrs& a) { run<MaxOp>(in, out, a); }
 void amin(const Tensor* in, int, Tensor* out, const Attrs& a) { run<MinOp>(in, out, a); }
 
+template <typename T>
+T sum_contiguous(const T* p, int64_t n) {
+  Plan P;
+  P.m = n;
+  P.contig_red = true;
+  return reduce_one<SumOp<T>>(P, p);
+}
+template float sum_contiguous<float>(const float*, int64_t);
+template double sum_contiguous<double>(const double*, int64_t);
+
 }  // namespace nabla::ops::reduce_cpu

@@ -157,6 +157,7 @@ void register_reduce_ops() {
   def(OpId::argmin, indices_infer<kArgmin>, nullptr, reduce_cpu::argmin, 0, 0);
   def(OpId::softmax, softmax_infer<kSoftmax>, softmax_vjp, reduce_cpu::softmax, 0, 1);
   def(OpId::log_softmax, softmax_infer<kLogSoftmax>, log_softmax_vjp, reduce_cpu::log_softmax, 0, 1);
+  reduce_cpu::register_softmax_xent();
 }
 
 }  // namespace nabla::ops

@@ -1,5 +1,7 @@
 // Internal: CPU kernels of the reduction family (registered by defs.cpp).
 #pragma once
+#include <cstdint>
+
 #include "ops/registry.h"
 
 namespace nabla::ops::reduce_cpu {
@@ -16,6 +18,14 @@ void argmin(const Tensor* in, int n, Tensor* out, const Attrs& a);
 // i1 = dim.
 void softmax(const Tensor* in, int n, Tensor* out, const Attrs& a);
 void log_softmax(const Tensor* in, int n, Tensor* out, const Attrs& a);
+/// The sum of n contiguous floats or doubles, in the same order (so to the same bits) as the sum
+/// kernel over a contiguous run of n elements. Single-threaded.
+template <typename T>
+T sum_contiguous(const T* p, int64_t n);
+// Graph-only fused ops (ops/reduce/xent.cpp).
+void register_softmax_xent();
+/// Bytes of scratch softmax_xent takes for `rows` rows (for Node::workspace).
+int64_t softmax_xent_workspace(int64_t rows, DType dtype);
 }  // namespace nabla::ops::reduce_cpu
 
 #include <limits>

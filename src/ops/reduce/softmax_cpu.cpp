@@ -13,42 +13,13 @@
 #include "ops/cpu_loops.h"
 #include "ops/elementwise/simd.h"
 #include "ops/reduce/reduce.h"
+#include "ops/reduce/softmax_row.h"
 
 namespace nabla::ops::reduce_cpu {
 namespace {
 
 using cpu::compute_t;
 constexpr int kInnerTile = 64;  // columns per task along a non-innermost dim (a multiple of simd::kW)
-constexpr int kLanes = 16;
-
-// ---- float32 rows (the hot path: softmax over the last dim) ----
-template <bool kLog>
-void row_f32(const float* x, float* y, int64_t n) {
-  float lane[kLanes];
-  for (float& v : lane) v = -std::numeric_limits<float>::infinity();
-  int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes)
-    for (int j = 0; j < kLanes; ++j) lane[j] = x[i + j] > lane[j] ? x[i + j] : lane[j];
-  for (int j = 0; i < n; ++i, ++j) lane[j] = x[i] > lane[j] ? x[i] : lane[j];
-  float m = lane[0];
-  for (int j = 1; j < kLanes; ++j) m = lane[j] > m ? lane[j] : m;
-  // A NaN anywhere makes the sum NaN, so the whole row is NaN, as in PyTorch.
-  simd::map(x, y, n, [m](simd::VF v) { return simd::vexp(v - simd::vset(m)); });
-  double acc[kLanes] = {};
-  i = 0;
-  for (; i + kLanes <= n; i += kLanes)
-    for (int j = 0; j < kLanes; ++j) acc[j] += y[i + j];
-  for (int j = 0; i < n; ++i, ++j) acc[j] += y[i];
-  double s = 0;
-  for (double v : acc) s += v;
-  if constexpr (kLog) {
-    float ls = static_cast<float>(std::log(s));
-    for (int64_t k = 0; k < n; ++k) y[k] = (x[k] - m) - ls;
-  } else {
-    float inv = static_cast<float>(1.0 / s);
-    for (int64_t k = 0; k < n; ++k) y[k] *= inv;
-  }
-}
 
 // ---- float32 columns: a tile of kInnerTile neighbouring columns, so reads along n are contiguous ----
 template <bool kLog>
