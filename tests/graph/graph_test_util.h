@@ -47,6 +47,15 @@ void check_pass(Graph& g, Pass pass, const std::vector<Tensor>& inputs, const st
     EXPECT_LE((got[k].to(kFloat64) - ref[k].to(kFloat64)).abs().max().item<double>(), tol);
 }
 
+/// The cleanup passes jit::compile runs before the fusion passes (fold, simplify, CSE, DCE).
+inline void run_cleanup_passes(Graph& g) {
+  fold_constants(g);
+  simplify(g);
+  eliminate_common_subexpressions(g);
+  simplify(g);
+  dead_code_elimination(g);
+}
+
 inline int count_op(const Graph& g, ops::OpId op) {
   int c = 0;
   for (const auto& n : g.nodes) c += n.op == op;

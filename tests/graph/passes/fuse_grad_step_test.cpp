@@ -12,13 +12,7 @@ using testing::max_abs_diff;
 using testing::run;
 
 /// The passes that run before fuse_weight_grad_updates in jit::compile.
-void prepare(Graph& g) {
-  fold_constants(g);
-  simplify(g);
-  eliminate_common_subexpressions(g);
-  simplify(g);
-  dead_code_elimination(g);
-}
+void prepare(Graph& g) { testing::run_cleanup_passes(g); }
 
 /// Traces one training step of `fc` (loss: sum(tanh(fc(x)))) after a first eager step (which
 /// creates the optimizer state).
@@ -184,7 +178,8 @@ TEST(FuseGradStep, CompiledMlpStepUsesItAndFollowsEager) {
   // The fused nodes declare their scratch (a GEMM tile, the per-row losses), so it is planned into
   // the arena: a step asks the allocator only for its returned outputs, as without the fusions.
   for (const Node& n : g.nodes)
-    if (n.op == ops::OpId::weight_grad_adam_step || n.op == ops::OpId::softmax_xent) EXPECT_GT(n.workspace, 0);
+    if (n.op == ops::OpId::weight_grad_adam_step || n.op == ops::OpId::softmax_xent)
+      EXPECT_GT(n.workspace, 0);
   Tensor x = randn({8, 20}), y = randint(0, 5, {8});
   step(x, y);
   reset_memory_stats();

@@ -14,13 +14,7 @@ using testing::run;
 using testing::trace_raw;
 
 /// The passes that run before fuse_softmax_xent in jit::compile.
-void prepare(Graph& g) {
-  fold_constants(g);
-  simplify(g);
-  eliminate_common_subexpressions(g);
-  simplify(g);
-  dead_code_elimination(g);
-}
+void prepare(Graph& g) { testing::run_cleanup_passes(g); }
 
 /// Traces loss(x @ w, t) and its gradient with respect to w.
 Graph trace_loss(const Tensor& w, const Tensor& x, const Tensor& t,
