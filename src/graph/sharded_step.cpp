@@ -188,7 +188,7 @@ std::unique_ptr<ShardedTrainStep> ShardedTrainStep::build(nn::Module& model, con
       for (int s = 0; s < S; ++s)
         st->weight_.push_back(weighting == 0 ? double(st->size_[s]) / double(B) : 1.0);
       for (const Chunk& c : st->chunks_)
-        for (int s = 0; s < S; ++s) st->accumulate(c, s, kept[s][2 + c.param]);
+        for (int s = 0; s < S; ++s) st->accumulate(c, s, kept[s][2 + c.param], st->grads_[c.param]);
       double diff = 0;
       loss = 0;
       for (size_t k = 0; k < full_grads.size(); ++k) diff += norm2(st->grads_[k] - full_grads[k]);
@@ -262,10 +262,6 @@ void ShardedTrainStep::accumulate(const Chunk& c, int s, const Tensor& g, const 
     body(static_cast<double*>(dst.raw_data()));
   else
     body(static_cast<float*>(dst.raw_data()));
-}
-
-void ShardedTrainStep::accumulate(const Chunk& c, int s, const Tensor& g) const {
-  accumulate(c, s, g, grads_[c.param]);
 }
 
 std::vector<Tensor> ShardedTrainStep::run(const std::vector<Tensor>& inputs) {

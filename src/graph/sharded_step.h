@@ -58,9 +58,8 @@ class ShardedTrainStep {
   graph::Executor& executor(int lane, int s);
   /// Runs shard s on a lane: {loss, output, grads...} as borrowed arena views (contiguous).
   std::vector<Tensor> run_shard(int lane, int s, const std::vector<Tensor>& inputs);
-  /// grads_ chunk c = w_0 g (s == 0) or += w_s g: the one per-element formula of every path.
-  void accumulate(const Chunk& c, int s, const Tensor& g) const;
-  /// The same into dst (which may be g itself for s == 0).
+  /// dst chunk c = w_0 g (s == 0; dst may be g itself) or += w_s g: the one per-element formula of
+  /// every path.
   void accumulate(const Chunk& c, int s, const Tensor& g, const Tensor& dst) const;
 
   std::vector<int64_t> begin_, size_;  // each shard's rows of the batch
@@ -70,7 +69,7 @@ class ShardedTrainStep {
   std::vector<std::vector<std::unique_ptr<graph::Executor>>> lanes_;  // [lane][shape]
   std::vector<Tensor> grads_;  // reduced gradients (the update graph's inputs), made when needed
   std::vector<std::pair<Shape, DType>> grad_types_;  // their shapes and dtypes
-  std::vector<Chunk> chunks_;  // the reduction's fixed work items
+  std::vector<Chunk> chunks_;                        // the reduction's fixed work items
   Shape out_shape_, loss_shape_;
   DType out_dtype_ = kFloat32, loss_dtype_ = kFloat32;
   jit::Graph update_;

@@ -32,9 +32,9 @@ void compact_pool_indices(Graph& g) {
   for (const auto& n : g.nodes)
     for (size_t j = 0; j < n.inputs.size(); ++j) {
       const int v = n.inputs[j];
-      const bool pool_grad_index = (n.op == ops::OpId::max_pool2d_grad && j == 1 && is_2x2_pool(n.attrs, 0)) ||
-                                   (n.op == ops::OpId::pool_grad_conv2d_weight_bias_grad && j == 2 &&
-                                    is_2x2_pool(n.attrs, 7));
+      const bool pool_grad_index =
+          (n.op == ops::OpId::max_pool2d_grad && j == 1 && is_2x2_pool(n.attrs, 0)) ||
+          (n.op == ops::OpId::pool_grad_conv2d_weight_bias_grad && j == 2 && is_2x2_pool(n.attrs, 7));
       if (!pool_grad_index) blocked[v] = true;
     }
   for (auto& n : g.nodes) {
@@ -44,6 +44,26 @@ void compact_pool_indices(Graph& g) {
     n.attrs.i[13] = 1;
     idx.dtype = kUInt8;
   }
+}
+
+// Bytes of one image of a 4-d [N, C, H, W] value (a per-thread buffer of the fused kernels).
+int64_t image_bytes(const Value& v) {
+  const Shape& s = v.shape;
+  return s.size() == 4 ? s[1] * s[2] * s[3] * static_cast<int64_t>(dtype_size(v.dtype)) : 0;
+}
+
+// A fused node in place of `consumer` (outputs and position kept), with the conv attrs of
+// `conv_attrs`, the pool attrs (i0..i5) of `pool` in i7..i12 and `workspace` bytes of scratch.
+Node fused_node(ops::OpId op, std::vector<int> inputs, const Node& consumer, const ops::Attrs& conv_attrs,
+                const ops::Attrs& pool, int64_t workspace) {
+  Node n;
+  n.op = op;
+  n.inputs = std::move(inputs);
+  n.outputs = consumer.outputs;
+  n.attrs = conv_attrs;
+  for (int j = 0; j < 6; ++j) n.attrs.i[7 + j] = pool.i[j];
+  n.workspace = workspace;
+  return n;
 }
 
 }  // namespace
@@ -60,19 +80,12 @@ int fuse_conv_pool(Graph& g) {
     if (iv.kind != ValueKind::kNode || uses[in] != 1 || drop[iv.node]) continue;
     const Node& conv = g.nodes[iv.node];
     if (conv.op != ops::OpId::conv2d || !conv.epilogue.empty() || conv.outputs.size() != 1) continue;
-    Node fusedn;
-    fusedn.op = ops::OpId::conv2d_relu_max_pool2d;
-    fusedn.inputs = conv.inputs;
-    fusedn.outputs = pool.outputs;
-    fusedn.attrs = conv.attrs;
-    for (int j = 0; j < 6; ++j) fusedn.attrs.i[7 + j] = pool.attrs.i[j];
     // The conv's scratch plus one image's conv output per thread (the planned block serves the
     // calling thread; other threads take theirs from the caching allocator).
-    const Shape& cs = iv.shape;
-    const int64_t image =
-        cs.size() == 4 ? cs[1] * cs[2] * cs[3] * static_cast<int64_t>(dtype_size(iv.dtype)) : 0;
-    fusedn.workspace = conv.workspace + static_cast<int64_t>(ops::ws::round_up(static_cast<size_t>(image)));
-    for (int o : fusedn.outputs) g.values[o].node = static_cast<int>(k);
+    const int64_t ws =
+        conv.workspace + static_cast<int64_t>(ops::ws::round_up(static_cast<size_t>(image_bytes(iv))));
+    Node fusedn =
+        fused_node(ops::OpId::conv2d_relu_max_pool2d, conv.inputs, pool, conv.attrs, pool.attrs, ws);
     pool = std::move(fusedn);
     drop[iv.node] = true;
     ++fused;
@@ -86,18 +99,14 @@ int fuse_conv_pool(Graph& g) {
     if (gv.kind != ValueKind::kNode || uses[gy] != 1 || drop[gv.node]) continue;
     const Node& pool_grad = g.nodes[gv.node];
     if (pool_grad.op != ops::OpId::max_pool2d_grad || !pool_grad.epilogue.empty()) continue;
-    Node fusedn;
-    fusedn.op = ops::OpId::pool_grad_conv2d_weight_bias_grad;
-    fusedn.inputs = {wgrad.inputs[1]};  // x, then the pool grad's (g, indices[, y])
-    fusedn.inputs.insert(fusedn.inputs.end(), pool_grad.inputs.begin(), pool_grad.inputs.end());
-    fusedn.outputs = wgrad.outputs;
-    fusedn.attrs = wgrad.attrs;
-    for (int j = 0; j < 6; ++j) fusedn.attrs.i[7 + j] = pool_grad.attrs.i[j];
+    // x, then the pool grad's (g, indices[, y]).
+    std::vector<int> inputs{wgrad.inputs[1]};
+    inputs.insert(inputs.end(), pool_grad.inputs.begin(), pool_grad.inputs.end());
     // The weight grad's scratch plus the per-thread rows of the pool's input gradient.
-    const Shape& gs = gv.shape;
-    const int64_t rows =
-        gs.size() == 4 ? gs[1] * gs[2] * gs[3] * static_cast<int64_t>(dtype_size(gv.dtype)) : 0;
-    fusedn.workspace = wgrad.workspace + static_cast<int64_t>(ops::ws::round_up(static_cast<size_t>(rows)));
+    const int64_t ws =
+        wgrad.workspace + static_cast<int64_t>(ops::ws::round_up(static_cast<size_t>(image_bytes(gv))));
+    Node fusedn = fused_node(ops::OpId::pool_grad_conv2d_weight_bias_grad, std::move(inputs), wgrad,
+                             wgrad.attrs, pool_grad.attrs, ws);
     wgrad = std::move(fusedn);
     drop[gv.node] = true;
     ++fused;

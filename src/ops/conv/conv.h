@@ -34,6 +34,12 @@ inline ConvGeom conv_geom(const Shape& x, const Shape& w, const Attrs& a) {
   return g;
 }
 
+/// 1x1 kernel, stride 1, no padding: the contiguous input planes are the im2col matrix (the conv
+/// kernels take their GEMM path for these).
+inline bool is_pointwise(const ConvGeom& G) {
+  return G.kh == 1 && G.kw == 1 && G.sh == 1 && G.sw == 1 && G.ph == 0 && G.pw == 0;
+}
+
 /// Sizes of one pooling window sweep over [N, C, H, W].
 struct PoolGeom {
   int64_t planes, H, W, kh, kw, sh, sw, ph, pw, Ho, Wo;
@@ -43,6 +49,19 @@ inline PoolGeom pool_geom(const Shape& x, const Attrs& a) {
   g.Ho = window_out(g.H, g.ph, g.kh, g.sh);
   g.Wo = window_out(g.W, g.pw, g.kw, g.sw);
   return g;
+}
+
+/// The 2x2 stride-2 unpadded window the fast pool kernels (and uint8 window offsets) take.
+inline bool is_2x2_window(const PoolGeom& G) {
+  return G.kh == 2 && G.kw == 2 && G.sh == 2 && G.sw == 2 && G.ph == 0 && G.pw == 0;
+}
+
+/// The pool attrs (i0..i5) of a graph-only conv + pool op, which carries them in i7..i12 after the
+/// conv's own.
+inline Attrs fused_pool_attrs(const Attrs& a) {
+  Attrs p;
+  for (int j = 0; j < 6; ++j) p.i[j] = a.i[7 + j];
+  return p;
 }
 
 /// PyTorch's adaptive pooling window along one dim: [floor(i*in/out), ceil((i+1)*in/out)).
@@ -67,8 +86,8 @@ void pool_grad_conv2d_weight_bias_grad(const Tensor* in, int n, Tensor* out, con
 /// max_pool2d_grad of one plane for a 2x2 stride-2 unpadded window (contiguous [Ho, Wo] g,
 /// indices and optional y; gx [H, W] written whole): the unfused kernel's code for one plane.
 /// offsets (optional): uint8 window offsets (0..3) instead of indices.
-void max_pool_2x2_grad_plane(const float* g, const int64_t* indices, const float* y, const PoolGeom& G, float* gx,
-                             const uint8_t* offsets = nullptr);
+void max_pool_2x2_grad_plane(const float* g, const int64_t* indices, const float* y, const PoolGeom& G,
+                             float* gx, const uint8_t* offsets = nullptr);
 /// relu(max_pool2d) of one contiguous float [H, W] plane with a 2x2 stride-2 unpadded window into
 /// contiguous [Ho, Wo] values and indices: relu_max_pool2d's arithmetic for one plane.
 /// offsets (optional): write uint8 window offsets k (row k / 2, column k % 2 of the window) instead.
@@ -111,8 +130,8 @@ void small_conv2d_weight_grad(const Tensor& gy, const Tensor& x, const Tensor& g
 /// for (absolute) channels [c0, c1) as c1 - c0 contiguous Ho x Wo planes, either in place or
 /// written into buf (room for them); called by each thread for the channels its tiles cover.
 using GyRows = std::function<const float*(int64_t, int64_t, int64_t, float*)>;
-void small_conv2d_weight_grad_rows(const GyRows& gy_rows, const Tensor& x, const Tensor& gw, const ConvGeom& G,
-                                   float* gb = nullptr);
+void small_conv2d_weight_grad_rows(const GyRows& gy_rows, const Tensor& x, const Tensor& gw,
+                                   const ConvGeom& G, float* gb = nullptr);
 }  // namespace conv_cpu
 
 }  // namespace nabla::ops

@@ -22,10 +22,6 @@ Tensor contiguous_nograd(const Tensor& t) {
   return t.contiguous();
 }
 
-// 1x1 kernel, stride 1, no padding: the contiguous input planes are the im2col matrix.
-bool is_pointwise(const ConvGeom& G) {
-  return G.kh == 1 && G.kw == 1 && G.sh == 1 && G.sw == 1 && G.ph == 0 && G.pw == 0;
-}
 
 // Images per parallel chunk: enough multiply-adds to pay for a thread.
 int64_t image_grain(const ConvGeom& G) {

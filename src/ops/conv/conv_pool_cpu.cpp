@@ -21,19 +21,12 @@
 namespace nabla::ops::conv_cpu {
 namespace {
 
-Attrs pool_attrs(const Attrs& a) {
-  Attrs p;
-  for (int j = 0; j < 6; ++j) p.i[j] = a.i[7 + j];
-  return p;
-}
-
 // The conditions under which the unfused conv2d runs the direct kernel on contiguous weights and
 // relu_max_pool2d runs the 2x2 window: only then is per-image fusion bit-identical.
 bool fusable(const Tensor& x, const Tensor& w, const Tensor* bias, const ConvGeom& G, const PoolGeom& P) {
-  const bool pointwise = G.kh == 1 && G.kw == 1 && G.sh == 1 && G.sw == 1 && G.ph == 0 && G.pw == 0;
   return x.dtype() == kFloat32 && w.is_contiguous() && (!bias || bias->dtype() == kFloat32) &&
-         G.groups == 1 && !pointwise && direct_conv_applies(G, kFloat32, ConvPass::kForward) && P.kh == 2 &&
-         P.kw == 2 && P.sh == 2 && P.sw == 2 && P.ph == 0 && P.pw == 0;
+         G.groups == 1 && !is_pointwise(G) && direct_conv_applies(G, kFloat32, ConvPass::kForward) &&
+         is_2x2_window(P);
 }
 
 }  // namespace
@@ -42,7 +35,7 @@ void conv2d_relu_max_pool2d(const Tensor* in, int n, Tensor* out, const Attrs& a
   const Tensor &x = in[0], &w = in[1];
   const Tensor* bias = n == 3 ? &in[2] : nullptr;
   const ConvGeom G = conv_geom(x.shape(), w.shape(), a);
-  const Attrs pa = pool_attrs(a);
+  const Attrs pa = fused_pool_attrs(a);
   const PoolGeom P = pool_geom(Shape{G.N, G.Co, G.Ho, G.Wo}, pa);
   if (out[0].numel() == 0) return;
   // i13 = 1: the indices are uint8 window offsets (fuse_conv_pool's compact indices), 8x smaller.
@@ -80,16 +73,14 @@ void pool_grad_conv2d_weight_bias_grad(const Tensor* in, int n, Tensor* out, con
   const Tensor &x = in[0], &g = in[1], &idx = in[2];
   const Tensor* y = n == 4 ? &in[3] : nullptr;
   const ConvGeom G = conv_geom(x.shape(), out[0].shape(), a);
-  Attrs pa = pool_attrs(a);
+  Attrs pa = fused_pool_attrs(a);
   pa.shape = Shape{G.N, G.Co, G.Ho, G.Wo};  // the pool's input: the conv's output
   const PoolGeom P = pool_geom(pa.shape, pa);
-  const bool pointwise = G.kh == 1 && G.kw == 1 && G.sh == 1 && G.sw == 1 && G.ph == 0 && G.pw == 0;
   // The unfused kernels' fast paths: max_pool2d_grad's 2x2 plane kernel on contiguous planes, then
   // conv2d_weight_bias_grad's small-taps kernel (float32).
-  const bool fast = out[0].dtype() == kFloat32 && out[0].numel() > 0 && G.N > 0 && !pointwise &&
-                    small_wgrad_applies(G, kFloat32) && P.kh == 2 && P.kw == 2 && P.sh == 2 && P.sw == 2 &&
-                    P.ph == 0 && P.pw == 0 && g.is_contiguous() && idx.is_contiguous() &&
-                    (!y || y->is_contiguous()) && P.H * P.W < (int64_t{1} << 30);
+  const bool fast = out[0].dtype() == kFloat32 && out[0].numel() > 0 && G.N > 0 && !is_pointwise(G) &&
+                    small_wgrad_applies(G, kFloat32) && is_2x2_window(P) && g.is_contiguous() &&
+                    idx.is_contiguous() && (!y || y->is_contiguous()) && P.H * P.W < (int64_t{1} << 30);
   if (!fast) {
     Tensor gx = empty(pa.shape, g.dtype());
     Tensor pool_in[3] = {g, idx, y ? *y : Tensor()};

@@ -183,8 +183,7 @@ void adaptive_avg_pool2d_grad_vjp(const VjpArgs& a, Tensor* g) {
 void conv2d_relu_max_pool2d_infer(const Tensor* in, int n, const Attrs& a, TensorMeta* out) {
   TensorMeta conv;
   conv2d_infer(in, n, a, &conv);
-  Attrs pa;
-  for (int j = 0; j < 6; ++j) pa.i[j] = a.i[7 + j];
+  const Attrs pa = fused_pool_attrs(a);
   NABLA_CHECK(pa.i[0] > 0 && pa.i[1] > 0 && pa.i[2] > 0 && pa.i[3] > 0 && pa.i[4] >= 0 && pa.i[5] >= 0,
               "conv2d_relu_max_pool2d: invalid pool window: kernel ", Pair{pa.i}, ", stride ", Pair{pa.i + 2},
               ", padding ", Pair{pa.i + 4});

@@ -261,8 +261,7 @@ void max_pool2d_impl(const Tensor* in, Tensor* out, const Attrs& a, bool relu) {
 // max_pool2d_grad with window offsets (uint8 k: row 2 oh + k / 2, column 2 ow + k % 2) instead of
 // int64 indices: what fuse_conv_pool's compact indices feed it (2x2 stride-2 windows only).
 void max_pool2d_grad_offsets(const Tensor* in, int n, Tensor* out, const PoolGeom& G) {
-  NABLA_CHECK(G.kh == 2 && G.kw == 2 && G.sh == 2 && G.sw == 2 && G.ph == 0 && G.pw == 0,
-              "max_pool2d_grad: uint8 window offsets need a 2x2 stride-2 unpadded window");
+  NABLA_CHECK(is_2x2_window(G), "max_pool2d_grad: uint8 window offsets need a 2x2 stride-2 unpadded window");
   NABLA_CHECK(in[0].dtype() == kFloat32 && in[0].is_contiguous() && in[1].is_contiguous() &&
                   (n < 3 || in[2].is_contiguous()),
               "max_pool2d_grad: uint8 window offsets need contiguous float32 inputs");
@@ -291,14 +290,13 @@ void max_pool2d_grad_offsets(const Tensor* in, int n, Tensor* out, const PoolGeo
 void max_pool2d(const Tensor* in, int, Tensor* out, const Attrs& a) { max_pool2d_impl(in, out, a, false); }
 void max_pool_2x2_grad_plane(const float* g, const int64_t* indices, const float* y, const PoolGeom& G, float* gx,
                              const uint8_t* offsets) {
-  NABLA_CHECK(G.kh == 2 && G.kw == 2 && G.sh == 2 && G.sw == 2 && G.ph == 0 && G.pw == 0 && have_avx512(),
+  NABLA_CHECK(is_2x2_window(G) && have_avx512(),
               "max_pool_2x2_grad_plane: expected a 2x2 stride-2 unpadded window and AVX-512");
   max_pool_2x2_grad_avx512(g, indices, y, G, gx, offsets);
 }
 void relu_max_pool_2x2_plane(const float* plane, const PoolGeom& G, float* values, int64_t* indices,
                              uint8_t* offsets) {
-  NABLA_CHECK(G.kh == 2 && G.kw == 2 && G.sh == 2 && G.sw == 2 && G.ph == 0 && G.pw == 0,
-              "relu_max_pool_2x2_plane: expected a 2x2 stride-2 unpadded window");
+  NABLA_CHECK(is_2x2_window(G), "relu_max_pool_2x2_plane: expected a 2x2 stride-2 unpadded window");
   max_pool_2x2(Planes<float>(plane, 1, G.H, G.W), plane, G, values, indices, true, offsets);
 }
 void relu_max_pool2d(const Tensor* in, int, Tensor* out, const Attrs& a) {
