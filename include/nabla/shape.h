@@ -56,6 +56,15 @@ class Shape {
     for (int i = 0; i < n_; ++i) p *= d_[i];
     return p;
   }
+  /// False when the product of the nonzero entries overflows int64. numel() and the strides of
+  /// such a shape are undefined even when one entry is 0 (e.g. (0, 2^40, 2^40)), so every parser of
+  /// a declared shape refuses it before building a tensor.
+  bool size_fits_int64() const {
+    int64_t p = 1;
+    for (int i = 0; i < n_; ++i)
+      if (d_[i] != 0 && __builtin_mul_overflow(p, d_[i], &p)) return false;
+    return true;
+  }
   std::vector<int64_t> vec() const { return {d_, d_ + n_}; }
   bool operator==(const Shape& o) const {
     if (n_ != o.n_) return false;

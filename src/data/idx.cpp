@@ -85,7 +85,7 @@ void parse_dims(const uint8_t* d, int ndim, const std::string& what, IdxHeader& 
   }
   uint64_t bytes = 0;
   overflow |= __builtin_mul_overflow(count, uint64_t(h.elem_size), &bytes);
-  if (overflow || count > uint64_t(INT64_MAX) || bytes > uint64_t(PTRDIFF_MAX))
+  if (overflow || !h.shape.size_fits_int64() || count > uint64_t(INT64_MAX) || bytes > uint64_t(PTRDIFF_MAX))
     fail(what, "header dimensions " + dims + " overflow the addressable size");
   h.header_bytes = 4 + 4 * size_t(ndim);
   h.data_bytes = bytes;

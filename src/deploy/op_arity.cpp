@@ -94,6 +94,8 @@ std::pair<int, int> op_arity(ops::OpId op) {
       return {2, 3};  // (grad, indices[, pooled output of relu_max_pool2d])
     case O::pool_grad_conv2d_weight_bias_grad:
       return {3, 4};  // (x, grad, indices[, pooled output])
+    case O::pool_grad_conv2d_backward:
+      return {4, 5};  // (x, w, grad, indices[, pooled output])
     case O::max_pool2d:
     case O::relu_max_pool2d:
     case O::avg_pool2d:

@@ -159,6 +159,7 @@ graph::Graph SymbolicGraph::specialize(int64_t n, const std::string& what) const
       NABLA_CHECK(!__builtin_mul_overflow(numel, val.shape[d], &numel) && numel <= kMaxValueBytes, what,
                   ": value %", v, " of shape ", val.shape, " is too large");
     }
+    NABLA_CHECK(val.shape.size_fits_int64(), what, ": value %", v, " of shape ", val.shape, " is too large");
     NABLA_CHECK(numel * static_cast<int64_t>(dtype_size(val.dtype)) <= kMaxValueBytes, what, ": value %", v,
                 " of shape ", val.shape, " is too large");
   }

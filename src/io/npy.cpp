@@ -182,6 +182,7 @@ Tensor parse_npy(const void* data, size_t size, const std::string& what) {
   Header h = HeaderParser(text, what).parse();
   bool swap = false;
   DType dt = descr_dtype(h.descr, swap, what);
+  NABLA_CHECK(h.shape.size_fits_int64(), what, ": shape ", h.shape, " overflows");
   size_t count = 1;
   for (int64_t s : h.shape)
     NABLA_CHECK(!__builtin_mul_overflow(count, static_cast<size_t>(s), &count), what, ": shape ", h.shape,

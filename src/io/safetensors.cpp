@@ -73,6 +73,8 @@ std::vector<Planned> plan(const SafetensorsHeader& h, const std::string& what) {
         bad(what, "tensor \"" + e.name + "\" has a dimension above 2^63");
       s.push_back(static_cast<int64_t>(d));
     }
+    if (!s.size_fits_int64())
+      bad(what, "tensor \"" + e.name + "\" has a shape whose size overflows 64 bits");
     out.push_back({&e, it->second, s});
   }
   return out;

@@ -142,6 +142,9 @@ TEST(Idx, HugeHeaderClaimDoesNotAllocate) {
   // Products past 2^63 are reported as an overflow.
   write_bytes(dir / "ovf", idx_bytes(0x0E, {0xffffffffu, 0xffffffffu, 0xffffffffu}, {}));
   expect_error([&] { read_idx(dir / "ovf"); }, {dir / "ovf", "overflow"});
+  // ... also when another dimension is 0 (numel and strides would still be undefined).
+  write_bytes(dir / "ovf0", idx_bytes(0x0E, {0u, 0xffffffffu, 0xffffffffu, 0xffffffffu}, {}));
+  expect_error([&] { read_idx(dir / "ovf0"); }, {dir / "ovf0", "overflow"});
 }
 
 TEST(Idx, CorruptGzip) {

@@ -70,6 +70,11 @@ TEST(Npy, RejectsBadFilesWithClearErrors) {
       header("{'descr': '<f4', 'fortran_order': False, 'shape': (2147483648, 2147483648, 2147483648), }"),
       "overflow");
   expect_error(header("{'descr': '<f4', 'fortran_order': False, 'shape': (2147483648, 2), }"), "truncated");
+  // An empty tensor whose other sizes overflow: numel and strides would be undefined (found by fuzz_npy).
+  expect_error(header("{'descr': '<f4', 'fortran_order': False, 'shape': (0, 281474976710656, 281474976710656), }"),
+               "overflow");
+  expect_error(header("{'descr': '<f4', 'fortran_order': False, 'shape': (281474976710656, 281474976710656, 0), }"),
+               "overflow");
   expect_error(header("{'descr': '<f4', 'shape': (1,), }"), "keys");
   expect_error(header("{'descr': '<f4', 'fortran_order': False, 'shape': (1,), 'evil': __import__('os'), }"),
                "key");

@@ -207,6 +207,10 @@ TEST(SafetensorsBad, HugeDeclaredSizes) {
   expect_error(
       [] { parse(file_of(R"({"a":{"dtype":"F64","shape":[4611686018427387904],"data_offsets":[0,8]}})")); },
       {"byte size overflows"});
+  // A zero size does not make the other sizes' product defined.
+  expect_error(
+      [] { parse(file_of(R"({"a":{"dtype":"F32","shape":[0,4294967296,4294967296],"data_offsets":[0,0]}})")); },
+      {"overflows 64 bits"});
   expect_error(
       [] { parse(file_of(R"({"a":{"dtype":"U8","shape":[1],"data_offsets":[0,18446744073709551616]}})")); },
       {"below 2^64"});

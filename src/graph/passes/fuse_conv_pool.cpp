@@ -11,6 +11,7 @@
 // gradient, as large as the conv output, is made per image inside the weight-grad kernel. This
 // removes the largest buffer alive in the backward pass, where a CNN step's peak memory is.
 #include "graph/passes/passes.h"
+#include "ops/conv/conv.h"
 #include "ops/workspace.h"
 
 namespace nabla::graph {
@@ -34,7 +35,8 @@ void compact_pool_indices(Graph& g) {
       const int v = n.inputs[j];
       const bool pool_grad_index =
           (n.op == ops::OpId::max_pool2d_grad && j == 1 && is_2x2_pool(n.attrs, 0)) ||
-          (n.op == ops::OpId::pool_grad_conv2d_weight_bias_grad && j == 2 && is_2x2_pool(n.attrs, 7));
+          (n.op == ops::OpId::pool_grad_conv2d_weight_bias_grad && j == 2 && is_2x2_pool(n.attrs, 7)) ||
+          (n.op == ops::OpId::pool_grad_conv2d_backward && j == 3 && is_2x2_pool(n.attrs, 7));
       if (!pool_grad_index) blocked[v] = true;
     }
   for (auto& n : g.nodes) {
@@ -66,6 +68,55 @@ Node fused_node(ops::OpId op, std::vector<int> inputs, const Node& consumer, con
   return n;
 }
 
+bool same_conv_attrs(const ops::Attrs& a, const ops::Attrs& b) {
+  for (int j = 0; j < 7; ++j)
+    if (a.i[j] != b.i[j]) return false;
+  return true;
+}
+
+// Backward of a later conv layer: a max_pool2d_grad read by exactly one conv2d_input_grad and one
+// conv2d_weight_bias_grad of the same conv becomes one pool_grad_conv2d_backward node, which
+// visits only the pool's winners (ops/conv/pool_conv_backward_cpu.cpp) where its sparse kernels
+// apply. It takes the earlier consumer's place: its inputs are all computed by then, and the
+// weight is read before its update (which reads the weight gradient, so comes later).
+int fuse_pool_grad_conv_backward(Graph& g, const std::vector<int>& uses, std::vector<bool>& drop) {
+  std::vector<int> input_grad(g.values.size(), -1), weight_grad(g.values.size(), -1);
+  for (size_t k = 0; k < g.nodes.size(); ++k) {
+    const Node& n = g.nodes[k];
+    if (n.inputs.size() != 2 || !n.epilogue.empty()) continue;
+    if (n.op == ops::OpId::conv2d_input_grad) input_grad[n.inputs[0]] = static_cast<int>(k);
+    if (n.op == ops::OpId::conv2d_weight_bias_grad) weight_grad[n.inputs[0]] = static_cast<int>(k);
+  }
+  int fused = 0;
+  for (size_t k = 0; k < g.nodes.size(); ++k) {
+    const Node& pool_grad = g.nodes[k];
+    if (pool_grad.op != ops::OpId::max_pool2d_grad || !pool_grad.epilogue.empty() || drop[k]) continue;
+    const int gy = pool_grad.outputs[0];
+    const int a = input_grad[gy], b = weight_grad[gy];
+    if (uses[gy] != 2 || a < 0 || b < 0 || drop[a] || drop[b]) continue;
+    const Node &ig = g.nodes[a], &wg = g.nodes[b];
+    if (!same_conv_attrs(ig.attrs, wg.attrs) || !is_2x2_pool(pool_grad.attrs, 0)) continue;
+    const int x = wg.inputs[1], w = ig.inputs[1];
+    const ops::ConvGeom G = ops::conv_geom(g.values[x].shape, g.values[w].shape, wg.attrs);
+    const ops::PoolGeom P = ops::pool_geom(g.values[gy].shape, pool_grad.attrs);
+    if (!ops::conv_cpu::pool_grad_conv2d_backward_applies(G, P, g.values[x].dtype) ||
+        g.values[w].dtype != kFloat32 || g.values[gy].shape != Shape({G.N, G.Co, G.Ho, G.Wo}))
+      continue;
+    std::vector<int> inputs{x, w};
+    inputs.insert(inputs.end(), pool_grad.inputs.begin(), pool_grad.inputs.end());
+    Node fusedn = fused_node(ops::OpId::pool_grad_conv2d_backward, std::move(inputs), ig, wg.attrs,
+                             pool_grad.attrs, ops::conv_cpu::pool_grad_conv2d_backward_workspace(G));
+    fusedn.attrs.shape = {};  // the output shapes follow from x and w
+    fusedn.outputs = {ig.outputs[0], wg.outputs[0], wg.outputs[1]};
+    for (int j = 0; j < 3; ++j) g.values[fusedn.outputs[j]].output = j;
+    g.nodes[std::min(a, b)] = std::move(fusedn);
+    drop[std::max(a, b)] = true;
+    drop[k] = true;
+    ++fused;
+  }
+  return fused;
+}
+
 }  // namespace
 
 int fuse_conv_pool(Graph& g) {
@@ -90,6 +141,7 @@ int fuse_conv_pool(Graph& g) {
     drop[iv.node] = true;
     ++fused;
   }
+  fused += fuse_pool_grad_conv_backward(g, uses, drop);
   for (size_t k = 0; k < g.nodes.size(); ++k) {
     Node& wgrad = g.nodes[k];
     if (wgrad.op != ops::OpId::conv2d_weight_bias_grad || wgrad.inputs.size() != 2 || !wgrad.epilogue.empty())

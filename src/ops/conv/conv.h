@@ -83,6 +83,17 @@ void conv2d_relu_max_pool2d(const Tensor* in, int n, Tensor* out, const Attrs& a
 /// (x, g, indices[, y]); attrs i0..i6 and shape as conv2d_weight_grad, i7..i12 the pool's i0..i5;
 /// outputs (weight grad, bias grad). The pool's input gradient is made per image, never whole.
 void pool_grad_conv2d_weight_bias_grad(const Tensor* in, int n, Tensor* out, const Attrs& a);
+/// Graph-only fusion of max_pool2d_grad -> conv2d_input_grad + conv2d_weight_bias_grad
+/// (fuse_conv_pool.cpp; kernel: pool_conv_backward_cpu.cpp): inputs (x, w, g, indices[, y]);
+/// attrs i0..i6 as conv2d, i7..i12 the pool's i0..i5; outputs (input grad, weight grad, bias
+/// grad). Visits only the pool's winners (the pool's input gradient is zero elsewhere).
+void pool_grad_conv2d_backward(const Tensor* in, int n, Tensor* out, const Attrs& a);
+/// Whether it takes its sparse kernels (else it runs the unfused kernels): float32, AVX-512,
+/// stride 1, dilation 1, one group, <= 64 input channels, <= 25 taps, a 2x2 stride-2 pool over the
+/// whole conv output.
+bool pool_grad_conv2d_backward_applies(const ConvGeom& G, const PoolGeom& P, DType dtype);
+/// Scratch bytes of one call on the calling thread (the pass plans them into the arena).
+int64_t pool_grad_conv2d_backward_workspace(const ConvGeom& G);
 /// max_pool2d_grad of one plane for a 2x2 stride-2 unpadded window (contiguous [Ho, Wo] g,
 /// indices and optional y; gx [H, W] written whole): the unfused kernel's code for one plane.
 /// offsets (optional): uint8 window offsets (0..3) instead of indices.

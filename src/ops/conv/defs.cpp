@@ -211,6 +211,19 @@ void pool_grad_conv2d_weight_bias_grad_infer(const Tensor* in, int n, const Attr
   out[1] = {Shape{a.shape[0]}, in[0].dtype()};
 }
 
+// ---- pool_grad_conv2d_backward (graph-only fusion): (x, w, g, indices[, y]) -> (gx, gw, gb) ----
+void pool_grad_conv2d_backward_infer(const Tensor* in, int n, const Attrs& a, TensorMeta* out) {
+  NABLA_CHECK(n == 4 || n == 5, "pool_grad_conv2d_backward: expected (x, weight, grad, indices[, output]), got ", n,
+              " inputs");
+  TensorMeta conv;
+  conv2d_infer(in, 2, a, &conv);
+  NABLA_CHECK(in[3].dtype() == kInt64 || in[3].dtype() == kUInt8,
+              "pool_grad_conv2d_backward: indices must be int64 (or uint8 window offsets), got ", in[3].dtype());
+  out[0] = {in[0].shape(), in[0].dtype()};
+  out[1] = {in[1].shape(), in[1].dtype()};
+  out[2] = {Shape{in[1].size(0)}, in[0].dtype()};
+}
+
 void def(OpId id, InferFn infer, VjpFn vjp, KernelFn cpu, uint32_t save_inputs = 0) {
   OpDef& d = define_op(id);
   d.infer = infer;
@@ -240,6 +253,8 @@ void register_conv_ops() {
   def(OpId::pool_grad_conv2d_weight_bias_grad, pool_grad_conv2d_weight_bias_grad_infer, nullptr,
       conv_cpu::pool_grad_conv2d_weight_bias_grad);
   define_op(OpId::pool_grad_conv2d_weight_bias_grad).num_outputs = 2;
+  def(OpId::pool_grad_conv2d_backward, pool_grad_conv2d_backward_infer, nullptr, conv_cpu::pool_grad_conv2d_backward);
+  define_op(OpId::pool_grad_conv2d_backward).num_outputs = 3;
   def(OpId::max_pool2d_grad, max_pool2d_grad_infer, max_pool2d_grad_vjp, conv_cpu::max_pool2d_grad, 0b110);
   def(OpId::avg_pool2d, avg_pool2d_infer, avg_pool2d_vjp, conv_cpu::avg_pool2d);
   def(OpId::avg_pool2d_grad, shape_attr_infer, avg_pool2d_grad_vjp, conv_cpu::avg_pool2d_grad);
