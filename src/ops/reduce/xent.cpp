@@ -11,8 +11,10 @@
 // sum of one non-zero, exp, mul, sub), so the results are bit-identical to it. The file is built
 // without FMA contraction for that reason: the unfused graph rounds the product before the sub.
 #pragma GCC optimize("fp-contract=off")
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <type_traits>
 
 #include "nabla/autograd.h"
 #include "ops/conv/scratch.h"
@@ -42,6 +44,51 @@ void exp_row(double* y, int64_t n) {
   for (int64_t k = 0; k < n; ++k) y[k] = std::exp(y[k]);
 }
 
+// float32 with at most kRowLanes classes (the seed models' 10): simd::kW rows at once, one row per
+// vector lane, looping over the classes. A row's arithmetic is the per-row code's above, lane for
+// lane (the same max order, the same SLEEF exp on each element, the same double sums in class
+// order, std::log per row), so the results are bit-identical to it, ~4x faster on [32, 10] (the
+// per-row code runs each 10-element row through padded vectors twice).
+void xent_rows_f32(const float* x, const int64_t* t, float neg_g, float* picked, float* d, int64_t rows,
+                   int64_t C, int64_t ignore) {
+  using simd::VF;
+  constexpr int W = simd::kW;
+  alignas(64) float xt[kRowLanes][W], et[kRowLanes][W], ls[W], gi[W];
+  alignas(64) float m_out[W];
+  for (int64_t r0 = 0; r0 < rows; r0 += W) {
+    const int64_t nr = std::min<int64_t>(W, rows - r0);
+    for (int64_t c = 0; c < C; ++c)
+      for (int j = 0; j < W; ++j) xt[c][j] = j < nr ? x[(r0 + j) * C + c] : 0.0f;
+    VF m = simd::vset(-std::numeric_limits<float>::infinity());
+    for (int64_t c = 0; c < C; ++c) {
+      const VF v = simd::vload(xt[c]);
+      m = simd::vsel_gt(v, m, v, m);
+    }
+    for (int64_t c = 0; c < C; ++c) simd::vstore(et[c], simd::vexp(simd::vload(xt[c]) - m));
+    for (int j = 0; j < W; ++j) {
+      double s = 0;
+      for (int64_t c = 0; c < C; ++c) s += et[c][j];
+      ls[j] = j < nr ? static_cast<float>(std::log(s)) : 0.0f;
+      const bool ok = j < nr && t[r0 + j] != ignore;
+      gi[j] = ok ? neg_g : 0.0f;
+    }
+    simd::vstore(m_out, m);
+    const VF vls = simd::vload(ls), vgi = simd::vload(gi);
+    for (int64_t c = 0; c < C; ++c) {
+      const VF lp = (simd::vload(xt[c]) - m) - vls;
+      simd::vstore(xt[c], lp);  // log-probabilities, for the picked ones
+      simd::vstore(et[c], simd::vexp(lp) * vgi);
+    }
+    for (int j = 0; j < nr; ++j) {
+      const int64_t i = r0 + j, ti = t[i];
+      const bool ok = ti != ignore;
+      picked[i] = ok ? -xt[ti][j] : 0.0f;
+      float* di = d + i * C;
+      for (int64_t c = 0; c < C; ++c) di[c] = (ok && c == ti ? gi[j] : 0.0f) - et[c][j];
+    }
+  }
+}
+
 template <typename T>
 void xent_typed(const T* x, const int64_t* t, T gout, T* loss, T* d, int64_t M, int64_t C, int64_t ignore) {
   int64_t valid = 0;
@@ -50,6 +97,13 @@ void xent_typed(const T* x, const int64_t* t, T gout, T* loss, T* d, int64_t M, 
   const T neg_g = -(gout / count);
   conv_cpu::Scratch<T> scratch(M);  // planned into the arena (softmax_xent_workspace)
   T* picked = scratch.p;
+  if constexpr (std::is_same_v<T, float>) {
+    if (C <= kRowLanes) {
+      xent_rows_f32(x, t, neg_g, picked, d, M, C, ignore);
+      *loss = sum_contiguous<T>(picked, M) / count;
+      return;
+    }
+  }
   for (int64_t i = 0; i < M; ++i) {
     const T* xi = x + i * C;
     T* di = d + i * C;

@@ -118,6 +118,21 @@ TEST(FuseXent, IgnoredTargetsAndFloat64StayBitIdentical) {
   }
 }
 
+TEST(FuseXent, BitIdenticalAcrossRowGroupsAndClassCounts) {
+  // float32 with <= 16 classes runs 16 rows per vector (the last group partial); 17 classes take
+  // the per-row code. Large logits and ignored targets included.
+  manual_seed(6);
+  for (int64_t classes : {2, 10, 16, 17}) {
+    Tensor w = randn({5, classes}).requires_grad_();
+    Tensor x = randn({37, 5}) * 8.0;
+    Tensor t = randint(0, classes, {37});
+    t.data_ptr<int64_t>()[3] = -100;
+    t.data_ptr<int64_t>()[20] = -100;
+    Graph g = trace_loss(w, x, t, mean_xent);
+    EXPECT_EQ(fuse_and_compare(g, {x, t}), 1) << classes << " classes";
+  }
+}
+
 TEST(FuseXent, CustomIgnoreIndexAndAllIgnored) {
   manual_seed(5);
   Tensor w = randn({4, 5}).requires_grad_();
