@@ -160,6 +160,19 @@ Flow Pooling2DImpl::call_flow(const std::vector<Flow>& in) {
   return {max ? max_pool2d(x, p) : avg_pool2d(x, p), true};
 }
 
+Flow Pooling2DImpl::call_flow_after_relu(const std::vector<Flow>& in) {
+  NABLA_CHECK(in.at(0).t.dim() == 4, type(), " '", layer_name(), "': expected a 4-d input, received shape ",
+              in[0].t.shape());
+  Tensor x = channels_first(in[0]).contiguous();
+  const bool pads = options.padding == "same" &&
+                    (same_pads(x.size(2), pool_size[0], options.strides[0]) != std::pair<int64_t, int64_t>{0, 0} ||
+                     same_pads(x.size(3), pool_size[1], options.strides[1]) != std::pair<int64_t, int64_t>{0, 0});
+  if (!max || pads) return call_flow({Flow{relu(in[0].t), in[0].nchw}});
+  Pool2dOptions p;
+  for (int d = 0; d < 2; ++d) p.kernel[d] = pool_size[d], p.stride[d] = options.strides[d];
+  return {relu_max_pool2d(x, p), true};
+}
+
 // ---- GlobalAveragePooling2D ----------------------------------------------------------------
 GlobalAveragePooling2DImpl::GlobalAveragePooling2DImpl(const GlobalPoolingOptions& o)
     : Layer("GlobalAveragePooling2D", "global_average_pooling2d", o.name, o.input_shape), options(o) {}

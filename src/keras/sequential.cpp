@@ -1,6 +1,7 @@
 // keras::Sequential: shape inference at construction (with an input shape) or on the first call.
 #include "nabla/keras/sequential.h"
 
+#include "nabla/keras/layers/convolutional.h"
 #include "nabla/keras/layers/core.h"
 
 namespace nabla::keras {
@@ -83,6 +84,15 @@ std::vector<Flow> Sequential::run(const std::vector<Tensor>& xs, const std::vect
   const size_t n = layers_.size();
   for (size_t i = 0; i < n; ++i) {
     in[0] = std::move(f);
+    // Conv2D(activation="relu") then MaxPooling2D: the pool takes the ReLU (relu_max_pool2d).
+    auto* conv = dynamic_cast<layers::Conv2DImpl*>(layers_[i].get());
+    auto* pool = i + 1 < n ? dynamic_cast<layers::Pooling2DImpl*>(layers_[i + 1].get()) : nullptr;
+    if (conv && pool && pool->max && conv->options.activation == "relu" && !(logits && i + 2 == n)) {
+      in[0] = conv->call_flow_logits(in);
+      f = pool->call_flow_after_relu(in);
+      ++i;
+      continue;
+    }
     f = (logits && i + 1 == n) ? layers_[i]->call_flow_logits(in) : layers_[i]->call_flow(in);
   }
   return {f};

@@ -132,3 +132,33 @@ TEST_F(KerasSequential, LayerNamesCountPerType) {
 }
 
 }  // namespace
+
+namespace {
+// Conv2D(activation="relu") then MaxPooling2D runs as conv -> relu_max_pool2d inside Sequential
+// (a max pool commutes with the ReLU). Values and gradients must be those of the layers run one
+// by one (conv + ReLU, then max pool), with "valid" windows and with "same" ones that need padding
+// (those take the unmerged path).
+TEST(KerasSequentialReluPool, MatchesTheLayersOneByOne) {
+  for (const char* padding : {"valid", "same"}) {
+    clear_session();
+    nabla::manual_seed(7);
+    auto conv = layers::Conv2D(6, 3, {.activation = "relu", .input_shape = {9, 9, 3}});
+    auto pool = layers::MaxPooling2D(2, {.padding = padding});
+    auto model = Sequential({conv, pool});
+    nabla::Tensor x = nabla::randn({2, 9, 9, 3});
+    nabla::Tensor merged = model.forward(x);
+    nabla::Tensor w = nabla::randn(merged.shape());
+    (merged * w).sum().backward();
+    std::vector<nabla::Tensor> g_merged;
+    for (auto& p : model.parameters()) g_merged.push_back(p.grad().clone()), p.impl()->grad.reset();
+    nabla::Tensor ref = pool->forward(conv->forward(x));
+    (ref * w).sum().backward();
+    ASSERT_EQ(merged.shape(), ref.shape()) << padding;
+    EXPECT_EQ((merged - ref).abs().max().item<float>(), 0.0f) << padding;
+    auto params = model.parameters();
+    ASSERT_EQ(params.size(), g_merged.size());
+    for (size_t i = 0; i < params.size(); ++i)
+      EXPECT_EQ((params[i].grad() - g_merged[i]).abs().max().item<float>(), 0.0f) << padding << " " << i;
+  }
+}
+}  // namespace

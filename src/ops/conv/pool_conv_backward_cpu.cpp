@@ -23,6 +23,7 @@
 #include <cstring>
 
 #include "backend/cpu/parallel.h"
+#include "nabla/autograd.h"
 #include "nabla/creation.h"
 #include "ops/conv/conv.h"
 #include "ops/conv/scratch.h"
@@ -209,8 +210,15 @@ int64_t pool_grad_conv2d_backward_workspace(const ConvGeom& G) {
 
 // (x, w, g, indices[, y]) -> (gx, gw, gb); attrs: conv2d's i0..i6, the pool's i0..i5 in i7..i12.
 void pool_grad_conv2d_backward(const Tensor* in, int n, Tensor* out, const Attrs& a) {
-  const Tensor &x = in[0], &w = in[1], &g = in[2], &idx = in[3];
+  const Tensor &x = in[0], &w = in[1], &idx = in[3];
   const Tensor* y = n == 5 ? &in[4] : nullptr;
+  // The pooled gradient may arrive through a view (Keras' channels-last Flatten: a permute); the
+  // kernels read a contiguous copy of it (a quarter of the size of what the fusion saves).
+  Tensor g = in[2];
+  if (!g.is_contiguous()) {
+    NoGradGuard no_grad;
+    g = g.contiguous();
+  }
   const ConvGeom G = conv_geom(x.shape(), w.shape(), a);
   Attrs pa = fused_pool_attrs(a);
   const PoolGeom P = pool_geom(Shape{G.N, G.Co, G.Ho, G.Wo}, pa);

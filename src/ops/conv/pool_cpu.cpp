@@ -8,6 +8,8 @@
 #include <limits>
 #include <optional>
 
+#include "nabla/autograd.h"
+#include "nabla/creation.h"
 #include "ops/conv/conv.h"
 #include "ops/cpu_loops.h"
 
@@ -262,12 +264,30 @@ void max_pool2d_impl(const Tensor* in, Tensor* out, const Attrs& a, bool relu) {
 // int64 indices: what fuse_conv_pool's compact indices feed it (2x2 stride-2 windows only).
 void max_pool2d_grad_offsets(const Tensor* in, int n, Tensor* out, const PoolGeom& G) {
   NABLA_CHECK(is_2x2_window(G), "max_pool2d_grad: uint8 window offsets need a 2x2 stride-2 unpadded window");
-  NABLA_CHECK(in[0].dtype() == kFloat32 && in[0].is_contiguous() && in[1].is_contiguous() &&
-                  (n < 3 || in[2].is_contiguous()),
-              "max_pool2d_grad: uint8 window offsets need contiguous float32 inputs");
-  const float* pg = static_cast<const float*>(in[0].raw_data());
-  const uint8_t* pk = static_cast<const uint8_t*>(in[1].raw_data());
-  const float* py = n == 3 ? static_cast<const float*>(in[2].raw_data()) : nullptr;
+  if (in[0].dtype() != kFloat32) {
+    // Other dtypes take the generic kernel on int64 positions: offset k of window (oh, ow) is
+    // position (2 oh + k / 2) * W + 2 ow + k % 2 of the plane.
+    NoGradGuard no_grad;
+    Tensor idx = empty(in[1].shape(), kInt64);
+    const Tensor k = in[1].contiguous();
+    const uint8_t* pk = static_cast<const uint8_t*>(k.raw_data());
+    int64_t* pi = static_cast<int64_t*>(idx.raw_data());
+    for (int64_t q = 0, e = idx.numel(); q < e; ++q) {
+      const int64_t oh = q / G.Wo % G.Ho, ow = q % G.Wo;
+      pi[q] = (2 * oh + (pk[q] >> 1)) * G.W + 2 * ow + (pk[q] & 1);
+    }
+    Tensor args[3] = {in[0], idx, n == 3 ? in[2] : Tensor()};
+    Attrs a;
+    for (int j = 0; j < 2; ++j) a.i[j] = 2, a.i[2 + j] = 2;
+    a.shape = out[0].shape();
+    return max_pool2d_grad(args, n, out, a);
+  }
+  // A gradient that reaches the pool through a view (a permute, say) is read from a copy.
+  NoGradGuard no_grad;
+  const Tensor g = in[0].contiguous(), k = in[1].contiguous(), y = n == 3 ? in[2].contiguous() : Tensor();
+  const float* pg = static_cast<const float*>(g.raw_data());
+  const uint8_t* pk = static_cast<const uint8_t*>(k.raw_data());
+  const float* py = n == 3 ? static_cast<const float*>(y.raw_data()) : nullptr;
   float* px = static_cast<float*>(out[0].raw_data());
   const int64_t po = G.Ho * G.Wo;
   for_planes(G.planes, G.H * G.W + po, [&](int64_t p) {

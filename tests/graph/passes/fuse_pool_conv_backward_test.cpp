@@ -21,27 +21,33 @@ struct Layer {
   Conv2dOptions opt;  // (by reference below: see fuse_conv_pool_test.cpp on GCC 12 and by-value options)
   bool relu = true;
   int64_t x_offset = -1;  // >= 0: x is a narrow of a wider tensor along dim 3 (strided input)
+  bool channels_last_head = false;  // the pooled output read channels-last (Keras' Flatten)
+  DType dtype = kFloat32;
 };
 
 // Traces conv -> (relu_)max_pool2d -> weighted sum -> backward for an input that needs a gradient,
 // fuses, and compares (dx, dw, db) with the unfused graph.
 Graph backward_graph(const Layer& c, Tensor& big, Tensor& w, Tensor& b, Tensor& gout) {
   const Shape bs = c.x_offset >= 0 ? Shape{c.x[0], c.x[1], c.x[2], c.x[3] + 2 * c.x_offset} : c.x;
-  big = randn(bs).requires_grad_();
-  w = randn(c.w).requires_grad_();
-  b = randn({c.w[0]}).requires_grad_();
+  big = randn(bs, c.dtype).requires_grad_();
+  w = randn(c.w, c.dtype).requires_grad_();
+  b = randn({c.w[0]}, c.dtype).requires_grad_();
   auto out = [&](int d) {
     return (c.x[2 + d] + 2 * c.opt.padding[d] - c.opt.dilation[d] * (c.w[2 + d] - 1) - 1) / c.opt.stride[d] + 1;
   };
   const int64_t ho = out(0), wo = out(1);
-  gout = randn({c.x[0], c.w[0], ho / 2, wo / 2});
+  gout = randn({c.x[0], c.w[0], ho / 2, wo / 2}, c.dtype);
   Graph g = testing::trace_raw(
       [&](const std::vector<Tensor>& in) {
         for (Tensor* t : {&big, &w, &b}) t->impl()->grad.reset();
         Tensor x = c.x_offset >= 0 ? big.narrow(3, c.x_offset, c.x[3]) : big;
         Tensor conv = conv2d(x, w, b, c.opt);
         Tensor y = c.relu ? relu_max_pool2d(conv) : max_pool2d(conv);
-        (y * in[0]).sum().backward();
+        // Channels-last head: the pooled gradient reaches the pool through a permute (a view).
+        if (c.channels_last_head)
+          (y.permute({0, 2, 3, 1}).contiguous() * in[0].permute({0, 2, 3, 1})).sum().backward();
+        else
+          (y * in[0]).sum().backward();
         return std::vector<Tensor>{big.grad(), w.grad(), b.grad()};
       },
       {gout});
@@ -111,6 +117,8 @@ TEST(PoolConvBackwardFusion, MatchesTheUnfusedKernels) {
   expect_fused_close({{17, 4, 6, 6}, {3, 4, 3, 3}, {.padding = {1, 1}}});
   // A strided (non-contiguous) input.
   expect_fused_close({{2, 3, 8, 8}, {4, 3, 3, 3}, {.padding = {1, 1}}, true, 3});
+  // A pooled gradient that arrives through a permute (as from Keras' channels-last Flatten).
+  expect_fused_close({{2, 6, 8, 8}, {5, 6, 3, 3}, {.padding = {1, 1}}, true, -1, true});
 }
 
 TEST(PoolConvBackwardFusion, NotWhereItsKernelsDoNotApply) {
@@ -123,6 +131,23 @@ TEST(PoolConvBackwardFusion, NotWhereItsKernelsDoNotApply) {
     fuse_conv_pool(g);
     EXPECT_EQ(testing::count_op(g, ops::OpId::pool_grad_conv2d_backward), 0) << g.dump();
     EXPECT_EQ(testing::count_op(g, ops::OpId::conv2d_input_grad), 1) << g.dump();
+    for (Tensor* t : {&big, &w, &b}) t->impl()->grad.reset();
+  }
+}
+
+TEST(PoolConvBackwardFusion, Float64KeepsTheUnfusedKernelsOnCompactIndices) {
+  // float64 is not fused; its pool indices still become uint8 window offsets, which the unfused
+  // max_pool2d_grad reads for any dtype and through a permuted gradient: bit-identical results.
+  for (bool permuted : {false, true}) {
+    Tensor big, w, b, gout;
+    Layer c{{2, 4, 8, 8}, {5, 4, 3, 3}, {.padding = {1, 1}}, true, -1, permuted, kFloat64};
+    Graph g = backward_graph(c, big, w, b, gout);
+    std::vector<Tensor> ref = testing::run(g, {gout});
+    fuse_conv_pool(g);
+    EXPECT_EQ(testing::count_op(g, ops::OpId::pool_grad_conv2d_backward), 0) << g.dump();
+    EXPECT_NE(g.dump().find("uint8"), std::string::npos) << g.dump();
+    std::vector<Tensor> got = testing::run(g, {gout});
+    for (int k = 0; k < 3; ++k) EXPECT_EQ(testing::max_abs_diff(got[k], ref[k]), 0.0) << k << " " << permuted;
     for (Tensor* t : {&big, &w, &b}) t->impl()->grad.reset();
   }
 }

@@ -64,6 +64,11 @@ class Pooling2DImpl : public Layer {
   Pooling2DImpl(bool max, nn::Size2 pool_size, const Pooling2DOptions& options);
   TensorShape compute_output_shape(const TensorShape& in) override;
   Flow call_flow(const std::vector<Flow>& in) override;
+  /// relu(x) then this pool, as one relu_max_pool2d where the window needs no padding (a max pool
+  /// commutes with the monotone ReLU): what Sequential runs for Conv2D(activation="relu") followed
+  /// by MaxPooling2D, so that the ReLU output is never stored and compiled graphs fuse the conv,
+  /// ReLU and pool (as for nn::Sequential's Conv2d -> ReLU -> MaxPool2d).
+  Flow call_flow_after_relu(const std::vector<Flow>& in);
   bool max;
   nn::Size2 pool_size;
   Pooling2DOptions options;
