@@ -1,4 +1,5 @@
-// Conv + pool fusion, forward and backward (kernels: ops/conv/conv_pool_cpu.cpp). Bit-identical.
+// Conv + pool fusion, forward and backward (kernels: ops/conv/conv_pool_cpu.cpp,
+// ops/conv/pool_conv_backward_cpu.cpp).
 //
 // Forward: a conv2d whose only reader is a relu_max_pool2d (what nn::Sequential makes of Conv2d ->
 // ReLU -> MaxPool2d) becomes one conv2d_relu_max_pool2d node: each image is pooled while its conv
@@ -10,6 +11,9 @@
 // input needs no gradient) becomes one pool_grad_conv2d_weight_bias_grad node: the pool's input
 // gradient, as large as the conv output, is made per image inside the weight-grad kernel. This
 // removes the largest buffer alive in the backward pass, where a CNN step's peak memory is.
+// Backward of a later layer: a max_pool2d_grad read by a conv2d_input_grad and a
+// conv2d_weight_bias_grad of the same conv becomes one pool_grad_conv2d_backward node, whose
+// kernels skip the zeros of the pool's input gradient (not bit-identical: see its kernel file).
 #include "graph/passes/passes.h"
 #include "ops/conv/conv.h"
 #include "ops/workspace.h"

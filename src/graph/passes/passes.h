@@ -30,7 +30,9 @@ int fuse_elementwise_chains(Graph& g);
 /// Conv + pool fusion: a conv2d read only by a relu_max_pool2d becomes one conv2d_relu_max_pool2d
 /// node that pools each image while its conv output is in cache (the conv output is never stored);
 /// a max_pool2d_grad read only by a conv2d_weight_bias_grad becomes one
-/// pool_grad_conv2d_weight_bias_grad node (the pool's input gradient is never stored whole).
+/// pool_grad_conv2d_weight_bias_grad node (the pool's input gradient is never stored whole); one
+/// read by a conv2d_input_grad and a conv2d_weight_bias_grad of the same conv becomes one
+/// pool_grad_conv2d_backward node that visits only the pool's winners.
 int fuse_conv_pool(Graph& g);
 /// Fusion: a unary elementwise op that is the only user of a linear/conv2d/matmul/elementwise result
 /// runs in place in that node's epilogue (bias + activation after the GEMM; unary chains in one buffer).
