@@ -154,15 +154,22 @@ CompiledFunction::CompiledFunction(Fn fn, CompileOptions options, std::function<
 
 namespace {
 
+// The key of a call: each input's dtype, device and shape, grad mode, the state epoch and the
+// extra key, as raw bytes (made on every call: a formatted string cost ~1 us of a ~50 us MLP step).
 std::string cache_key(const std::vector<Tensor>& inputs, const std::function<std::string()>& extra) {
-  std::ostringstream os;
+  std::string key;
+  key.reserve(16 + inputs.size() * 48);
+  auto put = [&key](int64_t v) { key.append(reinterpret_cast<const char*>(&v), sizeof v); };
   for (const Tensor& t : inputs) {
     NABLA_CHECK(t.defined(), "compiled function: an input is undefined");
-    os << dtype_name(t.dtype()) << t.shape() << t.device() << ";";
+    put(static_cast<int64_t>(t.dtype()) << 32 | static_cast<int64_t>(t.device().type) << 16 |
+        static_cast<int64_t>(t.device().index + 1) << 8 | t.dim());
+    for (int64_t d : t.shape()) put(d);
   }
-  os << "grad=" << GradMode::is_enabled() << ";state=" << graph::state_epoch();
-  if (extra) os << ";" << extra();
-  return os.str();
+  put(GradMode::is_enabled());
+  put(static_cast<int64_t>(graph::state_epoch()));
+  if (extra) key += extra();
+  return key;
 }
 
 }  // namespace

@@ -93,8 +93,10 @@ std::unique_ptr<ShardedTrainStep> ShardedTrainStep::build(nn::Module& model, con
     // parameters kActivationRatio times. Per step the schedule adds a pass over the gradients
     // and moves parameters and gradients between cores (~proportional to parameter bytes); it
     // gains on compute (~proportional to activations). Measured on 2 cores: the seed CNN (arena
-    // 7.6x its parameters) gains, the seed MLP (0.96x) loses. Depends on shapes only, never on
-    // the thread count.
+    // 7.6x its parameters) gained, the seed MLP (0.96x) loses. Since the conv + pool fusions the
+    // seed CNN's arena is 3.7x its parameters and it runs whole-batch by default: 2 shards would
+    // be ~7% faster at 2 threads but ~10% slower at 1 (session 6, graph_mode_bench; lowering the
+    // ratio to 2 was measured and not kept). Depends on shapes only, never on the thread count.
     int64_t param_bytes = 0;
     for (const Tensor& p : params) param_bytes += static_cast<int64_t>(p.nbytes());
     if (full_arena_bytes < kActivationRatio * param_bytes) return nullptr;
