@@ -1,5 +1,6 @@
 // Command-line options shared by the training examples: --epochs N --seed S --threads T
-// --train-limit N (use only the first N training images: short runs for `make demo`).
+// --train-limit N (use only the first N training images: short runs for `make demo`) --compiled
+// (examples that support it train through nabla::jit::compile_train_step instead of eagerly).
 #pragma once
 #include <cstdint>
 #include <cstdlib>
@@ -12,6 +13,7 @@ struct ExampleArgs {
   uint64_t seed = 1;
   int threads = 1;
   int64_t train_limit = 0;  // 0 = the whole training set
+  bool compiled = false;
 
   ExampleArgs(int argc, char** argv, int default_epochs) : epochs(default_epochs) {
     for (int i = 1; i < argc; ++i) {
@@ -31,8 +33,11 @@ struct ExampleArgs {
         threads = std::atoi(next());
       else if (a == "--train-limit")
         train_limit = std::atoll(next());
+      else if (a == "--compiled")
+        compiled = true;
       else {
-        std::cerr << "usage: " << argv[0] << " [--epochs N] [--seed S] [--threads T] [--train-limit N]\n";
+        std::cerr << "usage: " << argv[0]
+                  << " [--epochs N] [--seed S] [--threads T] [--train-limit N] [--compiled]\n";
         std::exit(2);
       }
     }
