@@ -140,7 +140,10 @@ TensorShape Pooling2DImpl::compute_output_shape(const TensorShape& in) {
   return out;
 }
 
-Flow Pooling2DImpl::call_flow(const std::vector<Flow>& in) {
+Flow Pooling2DImpl::call_flow(const std::vector<Flow>& in) { return pool_flow(in, false); }
+Flow Pooling2DImpl::call_flow_after_relu(const std::vector<Flow>& in) { return pool_flow(in, true); }
+
+Flow Pooling2DImpl::pool_flow(const std::vector<Flow>& in, bool relu_first) {
   NABLA_CHECK(in.at(0).t.dim() == 4, type(), " '", layer_name(), "': expected a 4-d input, received shape ",
               in[0].t.shape());
   Tensor x = channels_first(in[0]).contiguous();
@@ -150,6 +153,7 @@ Flow Pooling2DImpl::call_flow(const std::vector<Flow>& in) {
     auto [t, b] = same_pads(x.size(2), pool_size[0], options.strides[0]);
     auto [l, r] = same_pads(x.size(3), pool_size[1], options.strides[1]);
     if (t || b || l || r) {
+      if (relu_first) x = relu(x);
       if (max)
         return {max_pool2d(nabla::pad(x, {l, r, t, b}, -std::numeric_limits<double>::infinity()), p), true};
       // Keras averages over the real cells only: divide by the pooled fraction of real cells.
@@ -157,20 +161,8 @@ Flow Pooling2DImpl::call_flow(const std::vector<Flow>& in) {
       return {avg_pool2d(nabla::pad(x, {l, r, t, b}), p) / avg_pool2d(ones_map, p), true};
     }
   }
-  return {max ? max_pool2d(x, p) : avg_pool2d(x, p), true};
-}
-
-Flow Pooling2DImpl::call_flow_after_relu(const std::vector<Flow>& in) {
-  NABLA_CHECK(in.at(0).t.dim() == 4, type(), " '", layer_name(), "': expected a 4-d input, received shape ",
-              in[0].t.shape());
-  Tensor x = channels_first(in[0]).contiguous();
-  const bool pads = options.padding == "same" &&
-                    (same_pads(x.size(2), pool_size[0], options.strides[0]) != std::pair<int64_t, int64_t>{0, 0} ||
-                     same_pads(x.size(3), pool_size[1], options.strides[1]) != std::pair<int64_t, int64_t>{0, 0});
-  if (!max || pads) return call_flow({Flow{relu(in[0].t), in[0].nchw}});
-  Pool2dOptions p;
-  for (int d = 0; d < 2; ++d) p.kernel[d] = pool_size[d], p.stride[d] = options.strides[d];
-  return {relu_max_pool2d(x, p), true};
+  if (max) return {relu_first ? relu_max_pool2d(x, p) : max_pool2d(x, p), true};
+  return {avg_pool2d(relu_first ? relu(x) : x, p), true};
 }
 
 // ---- GlobalAveragePooling2D ----------------------------------------------------------------

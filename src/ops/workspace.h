@@ -28,6 +28,11 @@ Region& current();
 
 /// Reservations are multiples of 64 bytes (cache-line aligned inside the region).
 inline size_t round_up(size_t bytes) { return (bytes + 63) / 64 * 64; }
+/// What a reservation of n elements (at least 1, as conv_cpu::Scratch takes) of elem_size bytes
+/// occupies: for passes that write a fused node's Node::workspace.
+inline int64_t reserved_bytes(int64_t n, size_t elem_size) {
+  return static_cast<int64_t>(round_up(static_cast<size_t>(n > 1 ? n : 1) * elem_size));
+}
 
 /// Reserves `bytes`: returns memory from the lent region, or null (the caller allocates); either
 /// way the reservation counts toward the high-water mark until release().

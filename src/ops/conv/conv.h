@@ -69,6 +69,16 @@ inline int64_t adaptive_start(int64_t i, int64_t in, int64_t out) { return (i * 
 inline int64_t adaptive_end(int64_t i, int64_t in, int64_t out) { return ((i + 1) * in + out - 1) / out; }
 
 namespace conv_cpu {
+/// AVX-512F with FMA: what the hand-written conv and pool kernels are built for (checked once).
+inline bool have_avx512() {
+  static const bool ok = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma");
+  return ok;
+}
+/// Position in an [H, W] plane (row-major, W wide) of uint8 window offset k (row k / 2, column
+/// k % 2) of the 2x2 stride-2 window at pooled (oh, ow).
+inline int64_t window_position(int64_t oh, int64_t ow, int k, int64_t W) {
+  return (2 * oh + (k >> 1)) * W + 2 * ow + (k & 1);
+}
 void conv2d(const Tensor* in, int n, Tensor* out, const Attrs& a);
 void conv2d_input_grad(const Tensor* in, int n, Tensor* out, const Attrs& a);
 void conv2d_weight_grad(const Tensor* in, int n, Tensor* out, const Attrs& a);

@@ -88,11 +88,6 @@ Direct input_grad_direct(const ConvGeom& G) {
                      G.dw * (G.kw - 1) - G.pw, G.dh, G.dw);
 }
 
-bool have_avx512() {
-  static const bool ok = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma");
-  return ok;
-}
-
 // Offsets of the taps (ci, i, j) in the padded input, in weight order.
 void tap_offsets(const Direct& D, int32_t* off) {
   for (int64_t c = 0; c < D.Cin; ++c)

@@ -38,11 +38,6 @@ constexpr int64_t kChunk = 8;   // images per partial weight gradient
 constexpr int64_t kMaxC = 64;   // input channels the lanes take (4 vectors)
 constexpr int64_t kMaxTaps = 25;
 
-bool have_avx512() {
-  static const bool ok = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma");
-  return ok;
-}
-
 // Sizes of one call: the conv (stride 1, dilation 1), its padded input and the pooled grid.
 struct Sparse {
   int64_t N, C, Cp, Co, kh, kw, ph, pw, H, W, Hp, Wp, Ho, Wo, PHo, PWo;
@@ -71,16 +66,9 @@ int64_t collect(const Sparse& S, const Winners& w, int32_t* pos, float* gv) {
   int64_t m = 0;
   for (int64_t q = 0; q < plane; ++q) {
     if (w.y && !(w.y[q] > 0.0f)) continue;
-    int64_t yy, xx;
-    if (w.off) {
-      const int64_t oh = q / S.PWo, ow = q % S.PWo;
-      yy = 2 * oh + (w.off[q] >> 1);
-      xx = 2 * ow + (w.off[q] & 1);
-    } else {
-      yy = w.idx[q] / S.Wo;
-      xx = w.idx[q] % S.Wo;
-    }
-    pos[m] = static_cast<int32_t>(yy * row + xx * S.Cp);
+    // Position of the winner in the conv's Ho x Wo output plane.
+    const int64_t at = w.off ? window_position(q / S.PWo, q % S.PWo, w.off[q], S.Wo) : w.idx[q];
+    pos[m] = static_cast<int32_t>(at / S.Wo * row + at % S.Wo * S.Cp);
     gv[m++] = w.g[q];
   }
   return m;
@@ -204,7 +192,7 @@ int64_t pool_grad_conv2d_backward_workspace(const ConvGeom& G) {
   const int64_t Cp = (G.C + 15) / 16 * 16, wsize = G.Co * G.kh * G.kw * Cp;
   const int64_t image = (G.H + 2 * G.ph) * (G.W + 2 * G.pw) * Cp, chunks = (G.N + kChunk - 1) / kChunk;
   const int64_t plane = G.Ho / 2 * (G.Wo / 2);
-  auto bytes = [](int64_t floats) { return static_cast<int64_t>(ws::round_up(floats * 4)); };
+  auto bytes = [](int64_t n) { return ws::reserved_bytes(n, 4); };  // floats and int32s
   return bytes(wsize) + bytes(chunks * wsize) + bytes(chunks * G.Co) + 2 * bytes(image) + 2 * bytes(plane);
 }
 

@@ -67,11 +67,6 @@ void visit_float(DType d, const F& f) {
   });
 }
 
-bool have_avx512() {
-  static const bool ok = __builtin_cpu_supports("avx512f");
-  return ok;
-}
-
 // 2x2 stride 2 over float rows with unit stride: 16 windows per step, even/odd columns split by
 // permutes, the same "later value wins if greater or NaN" rule as the scalar loops.
 // relu: relu_max_pool2d's ReLU on the pooled values (x < 0 -> 0, NaN kept, as the relu kernel).
@@ -265,8 +260,7 @@ void max_pool2d_impl(const Tensor* in, Tensor* out, const Attrs& a, bool relu) {
 void max_pool2d_grad_offsets(const Tensor* in, int n, Tensor* out, const PoolGeom& G) {
   NABLA_CHECK(is_2x2_window(G), "max_pool2d_grad: uint8 window offsets need a 2x2 stride-2 unpadded window");
   if (in[0].dtype() != kFloat32) {
-    // Other dtypes take the generic kernel on int64 positions: offset k of window (oh, ow) is
-    // position (2 oh + k / 2) * W + 2 ow + k % 2 of the plane.
+    // Other dtypes take the generic kernel on int64 positions.
     NoGradGuard no_grad;
     Tensor idx = empty(in[1].shape(), kInt64);
     const Tensor k = in[1].contiguous();
@@ -274,7 +268,7 @@ void max_pool2d_grad_offsets(const Tensor* in, int n, Tensor* out, const PoolGeo
     int64_t* pi = static_cast<int64_t*>(idx.raw_data());
     for (int64_t q = 0, e = idx.numel(); q < e; ++q) {
       const int64_t oh = q / G.Wo % G.Ho, ow = q % G.Wo;
-      pi[q] = (2 * oh + (pk[q] >> 1)) * G.W + 2 * ow + (pk[q] & 1);
+      pi[q] = window_position(oh, ow, pk[q], G.W);
     }
     Tensor args[3] = {in[0], idx, n == 3 ? in[2] : Tensor()};
     Attrs a;
@@ -299,8 +293,7 @@ void max_pool2d_grad_offsets(const Tensor* in, int n, Tensor* out, const PoolGeo
       for (int64_t ow = 0; ow < G.Wo; ++ow) {
         const int64_t q = o + oh * G.Wo + ow;
         if (py && !(py[q] > 0.0f)) continue;
-        const int k = pk[q];
-        gx[(2 * oh + (k >> 1)) * G.W + 2 * ow + (k & 1)] += pg[q];
+        gx[window_position(oh, ow, pk[q], G.W)] += pg[q];
       }
   });
 }

@@ -112,11 +112,6 @@ NABLA_AVX512 void im2col_rows(const float* x, int64_t xs1, int64_t xs2, const Co
 
 NABLA_AVX512 float lane_sum(const float* v) { return _mm512_reduce_add_ps(_mm512_loadu_ps(v)); }
 
-bool have_avx512() {
-  static const bool ok = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma");
-  return ok;
-}
-
 }  // namespace
 
 bool small_wgrad_applies(const ConvGeom& G, DType dtype) {

@@ -122,8 +122,7 @@ void weight_grad_adam_infer(const Tensor* in, int n, const Attrs& a, TensorMeta*
 int64_t weight_grad_workspace(int64_t batch, int64_t out, int64_t in, DType dtype) {
   const cpu::Tiling t = cpu::gemm_tiling(out, in, batch);
   const int64_t elems = t.split_n ? out * std::min(t.extent, in) : std::min(t.extent, out) * in;
-  return static_cast<int64_t>(
-      ws::round_up(static_cast<size_t>(std::max<int64_t>(elems, 1)) * dtype_size(dtype)));
+  return ws::reserved_bytes(elems, dtype_size(dtype));
 }
 
 void register_weight_grad_steps() {

@@ -54,7 +54,6 @@ void xent_rows_f32(const float* x, const int64_t* t, float neg_g, float* picked,
   using simd::VF;
   constexpr int W = simd::kW;
   alignas(64) float xt[kRowLanes][W], et[kRowLanes][W], ls[W], gi[W];
-  alignas(64) float m_out[W];
   for (int64_t r0 = 0; r0 < rows; r0 += W) {
     const int64_t nr = std::min<int64_t>(W, rows - r0);
     for (int64_t c = 0; c < C; ++c)
@@ -72,7 +71,6 @@ void xent_rows_f32(const float* x, const int64_t* t, float neg_g, float* picked,
       const bool ok = j < nr && t[r0 + j] != ignore;
       gi[j] = ok ? neg_g : 0.0f;
     }
-    simd::vstore(m_out, m);
     const VF vls = simd::vload(ls), vgi = simd::vload(gi);
     for (int64_t c = 0; c < C; ++c) {
       const VF lp = (simd::vload(xt[c]) - m) - vls;
@@ -162,8 +160,7 @@ void softmax_xent_infer(const Tensor* in, int n, const Attrs& a, TensorMeta* out
 }  // namespace
 
 int64_t softmax_xent_workspace(int64_t rows, DType dtype) {
-  return static_cast<int64_t>(
-      ws::round_up(static_cast<size_t>(std::max<int64_t>(rows, 1)) * dtype_size(dtype)));
+  return ws::reserved_bytes(rows, dtype_size(dtype));
 }
 
 void register_softmax_xent() {

@@ -72,6 +72,9 @@ class Pooling2DImpl : public Layer {
   bool max;
   nn::Size2 pool_size;
   Pooling2DOptions options;
+
+ private:
+  Flow pool_flow(const std::vector<Flow>& in, bool relu_first);
 };
 class MaxPooling2D : public LayerHolder<Pooling2DImpl> {
  public:
