@@ -118,19 +118,28 @@ void Conv2dImpl::reset() {
   reset_parameters();
 }
 void Conv2dImpl::reset_parameters() { default_init(weight, bias); }
-Tensor Conv2dImpl::forward(Tensor x) {
+namespace {
+// Conv2d's forward; with `pool`, ReLU and that max pool fused into it.
+Tensor conv2d_forward(const Conv2dImpl& m, Tensor x, const Pool2dOptions* pool) {
+  const Conv2dImpl::Options& o = m.options;
   Conv2dOptions c;
   int64_t lo[2], hi[2];
-  resolve_padding(options.padding, options.kernel.v, options.dilation.v, 2, lo, hi);
+  resolve_padding(o.padding, o.kernel.v, o.dilation.v, 2, lo, hi);
   for (int d = 0; d < 2; ++d) {
-    c.stride[d] = options.stride[d];
-    c.dilation[d] = options.dilation[d];
+    c.stride[d] = o.stride[d];
+    c.dilation[d] = o.dilation[d];
   }
-  c.groups = options.groups;
+  c.groups = o.groups;
   NABLA_CHECK(x.dim() == 3 || x.dim() == 4,
               "Conv2d: expected a 4-d input [N, C, H, W] (or 3-d [C, H, W]), got shape ", x.shape());
-  x = pad_input(x, options.padding_mode, lo, hi, 2, c.padding);
-  return F::conv2d(x, weight, bias, c);
+  x = pad_input(x, o.padding_mode, lo, hi, 2, c.padding);
+  return pool ? conv2d_relu_max_pool2d(x, m.weight, m.bias, c, *pool) : F::conv2d(x, m.weight, m.bias, c);
+}
+}  // namespace
+
+Tensor Conv2dImpl::forward(Tensor x) { return conv2d_forward(*this, std::move(x), nullptr); }
+Tensor Conv2dImpl::forward_relu_max_pool(Tensor x, const Pool2dOptions& pool) {
+  return conv2d_forward(*this, std::move(x), &pool);
 }
 std::string Conv2dImpl::extra_repr() const {
   const Options& o = options;

@@ -1,6 +1,7 @@
 // Pooling layers over nabla::max_pool2d / avg_pool2d / adaptive_avg_pool2d.
 #include "nabla/nn/pooling.h"
 
+#include "nabla/nn/conv.h"
 #include "nabla/nn/functional.h"
 #include "nn/repr.h"
 
@@ -41,6 +42,9 @@ Size2 resolved_stride(const Size2& k, const Size2& s) {
 
 Tensor MaxPool2dImpl::forward(Tensor x) { return F::max_pool2d(x, pool_options(options)); }
 Tensor MaxPool2dImpl::forward_relu(const Tensor& x) { return relu_max_pool2d(x, pool_options(options)); }
+Tensor MaxPool2dImpl::forward_conv_relu(Conv2dImpl& conv, const Tensor& x) {
+  return conv.forward_relu_max_pool(x, pool_options(options));
+}
 std::pair<Tensor, Tensor> MaxPool2dImpl::forward_with_indices(const Tensor& x) {
   return F::max_pool2d_with_indices(x, pool_options(options));
 }

@@ -45,6 +45,16 @@ NABLA_OP_CASES(conv) {
   add_case({"relu_max_pool2d_wide", relu_maxp({}), {}});
   add_case({"relu_max_pool2d_pad", relu_maxp({.kernel = {3, 3}, .stride = {2, 2}, .padding = {1, 1}}), {}});
 
+  auto conv_relu_maxp = [](Conv2dOptions c, Pool2dOptions p) {
+    return [c, p](const Inputs& x) -> Outputs {
+      return {conv2d_relu_max_pool2d(x[0], x[1], x.size() > 2 ? x[2] : Tensor(), c, p)};
+    };
+  };
+  add_case({"conv2d_relu_max_pool2d_basic", conv_relu_maxp({.padding = {1, 1}}, {}), {}});
+  add_case({"conv2d_relu_max_pool2d_odd", conv_relu_maxp({.padding = {1, 1}}, {}), {}});
+  add_case({"conv2d_relu_max_pool2d_pool3",
+            conv_relu_maxp({.stride = {2, 2}}, {.kernel = {3, 3}, .stride = {2, 2}, .padding = {1, 1}}), {}});
+
   auto avgp = [](Pool2dOptions o) {
     return [o](const Inputs& x) -> Outputs { return {avg_pool2d(x[0], o)}; };
   };

@@ -12,6 +12,10 @@
 #include "nabla/nn/module.h"
 #include "nabla/nn/options.h"
 
+namespace nabla {
+struct Pool2dOptions;  // nabla/ops.h
+}  // namespace nabla
+
 namespace nabla::nn {
 
 /// Weight [out, in/groups, kH, kW], bias [out].
@@ -35,6 +39,10 @@ class Conv2dImpl : public Cloneable<Conv2dImpl> {
   void reset();
   void reset_parameters();
   Tensor forward(Tensor x) override;
+  /// max_pool2d(relu(forward(x)), pool) as one fused op (nabla::conv2d_relu_max_pool2d: a
+  /// quarter of the conv's backward work for a 2x2 pool); nn::Sequential uses it for Conv2d ->
+  /// ReLU -> MaxPool2d.
+  Tensor forward_relu_max_pool(Tensor x, const Pool2dOptions& pool);
   std::string extra_repr() const override;
 
   Options options;

@@ -14,6 +14,8 @@
 
 namespace nabla::nn {
 
+class Conv2dImpl;  // nabla/nn/conv.h
+
 class MaxPool2dImpl : public Cloneable<MaxPool2dImpl> {
  public:
   struct Options {
@@ -30,6 +32,9 @@ class MaxPool2dImpl : public Cloneable<MaxPool2dImpl> {
   /// forward(relu(x)) in one fused op (nabla::relu_max_pool2d); Sequential uses it for a ReLU
   /// followed by this layer.
   Tensor forward_relu(const Tensor& x);
+  /// forward(relu(conv(x))) in one fused op (nabla::conv2d_relu_max_pool2d); Sequential uses it
+  /// for Conv2d -> ReLU -> this layer.
+  Tensor forward_conv_relu(Conv2dImpl& conv, const Tensor& x);
   /// The pooled values and the int64 index (h * W + w in each input plane) of each maximum, for
   /// MaxUnpool2d (PyTorch's return_indices=True; libtorch's forward_with_indices).
   std::pair<Tensor, Tensor> forward_with_indices(const Tensor& x);

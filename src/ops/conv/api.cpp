@@ -20,6 +20,17 @@ Tensor batched(const char* op, const Tensor& x, const F& f) {
   return f(x.unsqueeze(0)).squeeze(0);
 }
 
+Attrs conv_attrs(const Conv2dOptions& opt) {
+  Attrs a;
+  for (int d = 0; d < 2; ++d) {
+    a.i[d] = opt.stride[d];
+    a.i[2 + d] = opt.padding[d];
+    a.i[4 + d] = opt.dilation[d];
+  }
+  a.i[6] = opt.groups;
+  return a;
+}
+
 Attrs pool_attrs(const Pool2dOptions& o) {
   Attrs a;
   for (int d = 0; d < 2; ++d) {
@@ -32,13 +43,7 @@ Attrs pool_attrs(const Pool2dOptions& o) {
 }  // namespace
 
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const Conv2dOptions& opt) {
-  Attrs a;
-  for (int d = 0; d < 2; ++d) {
-    a.i[d] = opt.stride[d];
-    a.i[2 + d] = opt.padding[d];
-    a.i[4 + d] = opt.dilation[d];
-  }
-  a.i[6] = opt.groups;
+  const Attrs a = conv_attrs(opt);
   DType t = promote_types(x.dtype(), weight.dtype());
   if (bias.defined()) t = promote_types(t, bias.dtype());
   return batched("conv2d", x, [&](const Tensor& xb) {
@@ -118,6 +123,23 @@ Tensor relu_max_pool2d(const Tensor& x, const Pool2dOptions& opt) {
   return batched("relu_max_pool2d", x, [&](const Tensor& xb) {
     Tensor out[2];
     ops::dispatch(OpId::relu_max_pool2d, &xb, 1, a, out);
+    return out[0];
+  });
+}
+
+Tensor conv2d_relu_max_pool2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const Conv2dOptions& conv,
+                              const Pool2dOptions& pool) {
+  // ceil_mode / dilation pools: the unfused route (relu_max_pool2d composes them).
+  if (detail::pool_needs_general(pool, true)) return relu_max_pool2d(conv2d(x, weight, bias, conv), pool);
+  Attrs a = conv_attrs(conv);
+  const Attrs pa = pool_attrs(pool);
+  for (int j = 0; j < 6; ++j) a.i[7 + j] = pa.i[j];  // i13 = 0: int64 indices (twice differentiable)
+  DType t = promote_types(x.dtype(), weight.dtype());
+  if (bias.defined()) t = promote_types(t, bias.dtype());
+  return batched("conv2d_relu_max_pool2d", x, [&](const Tensor& xb) {
+    Tensor in[3] = {as_dtype(xb, t), as_dtype(weight, t), bias.defined() ? as_dtype(bias, t) : Tensor()};
+    Tensor out[2];
+    ops::dispatch(OpId::conv2d_relu_max_pool2d, in, bias.defined() ? 3 : 2, a, out);
     return out[0];
   });
 }

@@ -1,6 +1,7 @@
 // Convolution and pooling ops (NCHW). Each forward op has a *_grad primitive for its VJP; the
 // grad ops are linear in their gradient input, so their own VJPs are the forward ops again and
 // everything is twice differentiable. Kernels in conv_cpu.cpp and pool_cpu.cpp.
+#include "nabla/autograd.h"
 #include "nabla/creation.h"
 #include "nabla/ops.h"
 #include "ops/conv/conv.h"
@@ -179,7 +180,13 @@ void adaptive_avg_pool2d_grad_vjp(const VjpArgs& a, Tensor* g) {
   g[0] = dispatch1(OpId::adaptive_avg_pool2d, {a.grad_outputs[0]}, with_shape(a.attrs, {}));
 }
 
-// ---- conv2d_relu_max_pool2d (graph-only fusion): conv2d's i0..i6, then the pool's i0..i5 in i7..i12 ----
+// ---- conv2d_relu_max_pool2d: conv2d's i0..i6, then the pool's i0..i5 in i7..i12 ----
+// Made by the graph pass (fuse_conv_pool.cpp) and, eagerly, by nn::Sequential for Conv2d -> ReLU ->
+// MaxPool2d (nabla::conv2d_relu_max_pool2d). Its VJP visits only the pool's winners: the conv's
+// output gradient is zero everywhere else (pool_grad_conv2d_backward; without an input gradient,
+// pool_grad_conv2d_weight_bias_grad), about a quarter of the work of the conv's own backward for
+// a 2x2 pool. Those kernels have no VJPs: with create_graph (grad mode on during backward) the
+// gradient is made of the unfused ops instead, which do.
 void conv2d_relu_max_pool2d_infer(const Tensor* in, int n, const Attrs& a, TensorMeta* out) {
   TensorMeta conv;
   conv2d_infer(in, n, a, &conv);
@@ -196,6 +203,34 @@ void conv2d_relu_max_pool2d_infer(const Tensor* in, int n, const Attrs& a, Tenso
                                pa.i[5] == 0),
               "conv2d_relu_max_pool2d: uint8 window offsets need a 2x2 stride-2 unpadded pool");
   out[1] = {out[0].shape, a.i[13] ? kUInt8 : kInt64};
+}
+
+void conv2d_relu_max_pool2d_vjp(const VjpArgs& a, Tensor* g) {
+  const Tensor &x = a.inputs[0], &w = a.inputs[1];
+  const Tensor &gout = a.grad_outputs[0], &y = a.outputs[0], &idx = a.outputs[1];
+  const bool has_bias = a.num_inputs == 3;
+  Attrs conv = a.attrs;  // the conv's attrs alone, for the unfused ops
+  for (int j = 7; j < 14; ++j) conv.i[j] = 0;
+  if (GradMode::is_enabled()) {
+    Attrs pa = fused_pool_attrs(a.attrs);
+    const ConvGeom G = conv_geom(x.shape(), w.shape(), a.attrs);
+    pa.shape = Shape{G.N, G.Co, G.Ho, G.Wo};
+    const Tensor gy = dispatch1(OpId::max_pool2d_grad, {gout, idx, y}, pa);
+    const VjpArgs c{a.inputs, a.input_meta, a.num_inputs, nullptr, &gy, 1, conv, a.needs_grad};
+    conv2d_vjp(c, g);
+    return;
+  }
+  if (a.needs_grad[0]) {
+    Tensor in[5] = {x, w, gout, idx, y}, out[3];
+    dispatch(OpId::pool_grad_conv2d_backward, in, 5, with_shape(a.attrs, {}), out);
+    for (int j = 0; j < 3; ++j)
+      if (j < a.num_inputs && a.needs_grad[j]) g[j] = out[j];
+  } else if (a.needs_grad[1] || (has_bias && a.needs_grad[2])) {
+    Tensor in[4] = {x, gout, idx, y}, out[2];
+    dispatch(OpId::pool_grad_conv2d_weight_bias_grad, in, 4, with_shape(a.attrs, w.shape()), out);
+    for (int j = 1; j < 3; ++j)
+      if (j < a.num_inputs && a.needs_grad[j]) g[j] = out[j - 1];
+  }
 }
 
 // ---- pool_grad_conv2d_weight_bias_grad (graph-only fusion): (x, g, indices[, y]) ----
@@ -247,9 +282,11 @@ void register_conv_ops() {
   def(OpId::relu_max_pool2d, max_pool2d_infer, relu_max_pool2d_vjp, conv_cpu::relu_max_pool2d);
   define_op(OpId::relu_max_pool2d).num_outputs = 2;
   define_op(OpId::relu_max_pool2d).save_outputs = 0b11;
-  // Graph-only (made by a pass after autodiff): no VJP.
-  def(OpId::conv2d_relu_max_pool2d, conv2d_relu_max_pool2d_infer, nullptr, conv_cpu::conv2d_relu_max_pool2d);
+  def(OpId::conv2d_relu_max_pool2d, conv2d_relu_max_pool2d_infer, conv2d_relu_max_pool2d_vjp,
+      conv_cpu::conv2d_relu_max_pool2d, 0b011);
   define_op(OpId::conv2d_relu_max_pool2d).num_outputs = 2;
+  define_op(OpId::conv2d_relu_max_pool2d).save_outputs = 0b11;
+  // Graph-only (made by a pass after autodiff, or by the VJP above with grad mode off): no VJP.
   def(OpId::pool_grad_conv2d_weight_bias_grad, pool_grad_conv2d_weight_bias_grad_infer, nullptr,
       conv_cpu::pool_grad_conv2d_weight_bias_grad);
   define_op(OpId::pool_grad_conv2d_weight_bias_grad).num_outputs = 2;
