@@ -56,7 +56,7 @@ inline bool is_2x2_window(const PoolGeom& G) {
   return G.kh == 2 && G.kw == 2 && G.sh == 2 && G.sw == 2 && G.ph == 0 && G.pw == 0;
 }
 
-/// The pool attrs (i0..i5) of a graph-only conv + pool op, which carries them in i7..i12 after the
+/// The pool attrs (i0..i5) of a fused conv + pool op, which carries them in i7..i12 after the
 /// conv's own.
 inline Attrs fused_pool_attrs(const Attrs& a) {
   Attrs p;

@@ -1,4 +1,5 @@
-// Graph-only conv + pool fusions (graph/passes/fuse_conv_pool.cpp).
+// Conv + pool fusions: made by graph/passes/fuse_conv_pool.cpp and, in eager mode, by nn::Sequential
+// (conv2d_relu_max_pool2d and, through its VJP, the backward kernels).
 //
 // conv2d_relu_max_pool2d (conv2d -> relu_max_pool2d):
 // Why: in a small CNN the conv's output is the largest activation (the seed CNN's first layer:

@@ -233,7 +233,7 @@ void conv2d_relu_max_pool2d_vjp(const VjpArgs& a, Tensor* g) {
   }
 }
 
-// ---- pool_grad_conv2d_weight_bias_grad (graph-only fusion): (x, g, indices[, y]) ----
+// ---- pool_grad_conv2d_weight_bias_grad (fused, no VJP): (x, g, indices[, y]) ----
 void pool_grad_conv2d_weight_bias_grad_infer(const Tensor* in, int n, const Attrs& a, TensorMeta* out) {
   NABLA_CHECK(n == 3 || n == 4, "pool_grad_conv2d_weight_bias_grad: expected (x, grad, indices[, output]), got ",
               n, " inputs");
@@ -246,7 +246,7 @@ void pool_grad_conv2d_weight_bias_grad_infer(const Tensor* in, int n, const Attr
   out[1] = {Shape{a.shape[0]}, in[0].dtype()};
 }
 
-// ---- pool_grad_conv2d_backward (graph-only fusion): (x, w, g, indices[, y]) -> (gx, gw, gb) ----
+// ---- pool_grad_conv2d_backward (fused, no VJP): (x, w, g, indices[, y]) -> (gx, gw, gb) ----
 void pool_grad_conv2d_backward_infer(const Tensor* in, int n, const Attrs& a, TensorMeta* out) {
   NABLA_CHECK(n == 4 || n == 5, "pool_grad_conv2d_backward: expected (x, weight, grad, indices[, output]), got ", n,
               " inputs");

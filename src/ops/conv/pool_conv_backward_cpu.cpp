@@ -1,4 +1,4 @@
-// Graph-only fusion pool_grad_conv2d_backward (graph/passes/fuse_conv_pool.cpp): the backward of a
+// Fused pool_grad_conv2d_backward (graph/passes/fuse_conv_pool.cpp, and conv2d_relu_max_pool2d's VJP): the backward of a
 // Conv2d -> ReLU -> MaxPool2d(2) layer whose input needs a gradient (every conv layer but the
 // first): max_pool2d_grad, then conv2d_input_grad and conv2d_weight_bias_grad of its result.
 //
