@@ -20,7 +20,9 @@ Tensor batched(const char* op, const Tensor& x, const F& f) {
   return f(x.unsqueeze(0)).squeeze(0);
 }
 
-Attrs conv_attrs(const Conv2dOptions& opt) {
+// conv2d's i0..i6 (conv_transpose2d's too: its op is conv2d's input gradient).
+template <typename Options>
+Attrs conv_attrs(const Options& opt) {
   Attrs a;
   for (int d = 0; d < 2; ++d) {
     a.i[d] = opt.stride[d];
@@ -70,13 +72,7 @@ Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bia
                 opt.padding[0], ", ", opt.padding[1], "], output_padding [", opt.output_padding[0], ", ",
                 opt.output_padding[1], "], stride [", opt.stride[0], ", ", opt.stride[1], "]");
   }
-  Attrs a;
-  for (int d = 0; d < 2; ++d) {
-    a.i[d] = opt.stride[d];
-    a.i[2 + d] = opt.padding[d];
-    a.i[4 + d] = opt.dilation[d];
-  }
-  a.i[6] = opt.groups;
+  Attrs a = conv_attrs(opt);
   DType t = promote_types(x.dtype(), weight.dtype());
   if (bias.defined()) t = promote_types(t, bias.dtype());
   NABLA_CHECK(is_floating(t), op, ": expected floating-point tensors, got ", x.dtype(), " and ",
