@@ -15,7 +15,10 @@
 namespace nabla::nn {
 
 /// Calls its children's forward(Tensor) in order. A failing layer's error is prefixed with its
-/// index and type: "Sequential[1] (Linear(in_features=64, ...)): ...".
+/// index and type: "Sequential[1] (Linear(in_features=64, ...)): ...". Built-in layers in a row
+/// that have a fused op run as that op, with the same values: ReLU -> MaxPool2d as
+/// relu_max_pool2d, and (outside a trace) Conv2d -> ReLU -> MaxPool2d as conv2d_relu_max_pool2d,
+/// whose backward visits only the pool's winners (gradients equal up to float rounding).
 class SequentialImpl : public Cloneable<SequentialImpl> {
  public:
   SequentialImpl() = default;
