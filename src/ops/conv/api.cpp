@@ -20,6 +20,12 @@ Tensor batched(const char* op, const Tensor& x, const F& f) {
   return f(x.unsqueeze(0)).squeeze(0);
 }
 
+// The dtype a conv computes in: x's, weight's and (if given) bias' promoted.
+DType conv_dtype(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+  const DType t = promote_types(x.dtype(), weight.dtype());
+  return bias.defined() ? promote_types(t, bias.dtype()) : t;
+}
+
 // conv2d's i0..i6 (conv_transpose2d's too: its op is conv2d's input gradient).
 template <typename Options>
 Attrs conv_attrs(const Options& opt) {
@@ -46,8 +52,7 @@ Attrs pool_attrs(const Pool2dOptions& o) {
 
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const Conv2dOptions& opt) {
   const Attrs a = conv_attrs(opt);
-  DType t = promote_types(x.dtype(), weight.dtype());
-  if (bias.defined()) t = promote_types(t, bias.dtype());
+  const DType t = conv_dtype(x, weight, bias);
   return batched("conv2d", x, [&](const Tensor& xb) {
     if (bias.defined())
       return dispatch1(OpId::conv2d, {as_dtype(xb, t), as_dtype(weight, t), as_dtype(bias, t)}, a);
@@ -73,8 +78,7 @@ Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bia
                 opt.output_padding[1], "], stride [", opt.stride[0], ", ", opt.stride[1], "]");
   }
   Attrs a = conv_attrs(opt);
-  DType t = promote_types(x.dtype(), weight.dtype());
-  if (bias.defined()) t = promote_types(t, bias.dtype());
+  const DType t = conv_dtype(x, weight, bias);
   NABLA_CHECK(is_floating(t), op, ": expected floating-point tensors, got ", x.dtype(), " and ",
               weight.dtype());
   int64_t cout = weight.size(1) * opt.groups;
@@ -130,8 +134,7 @@ Tensor conv2d_relu_max_pool2d(const Tensor& x, const Tensor& weight, const Tenso
   Attrs a = conv_attrs(conv);
   const Attrs pa = pool_attrs(pool);
   for (int j = 0; j < 6; ++j) a.i[7 + j] = pa.i[j];  // i13 = 0: int64 indices (twice differentiable)
-  DType t = promote_types(x.dtype(), weight.dtype());
-  if (bias.defined()) t = promote_types(t, bias.dtype());
+  const DType t = conv_dtype(x, weight, bias);
   return batched("conv2d_relu_max_pool2d", x, [&](const Tensor& xb) {
     Tensor in[3] = {as_dtype(xb, t), as_dtype(weight, t), bias.defined() ? as_dtype(bias, t) : Tensor()};
     Tensor out[2];

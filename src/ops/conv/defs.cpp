@@ -209,9 +209,9 @@ void conv2d_relu_max_pool2d_vjp(const VjpArgs& a, Tensor* g) {
   const Tensor &x = a.inputs[0], &w = a.inputs[1];
   const Tensor &gout = a.grad_outputs[0], &y = a.outputs[0], &idx = a.outputs[1];
   const bool has_bias = a.num_inputs == 3;
-  Attrs conv = a.attrs;  // the conv's attrs alone, for the unfused ops
-  for (int j = 7; j < 14; ++j) conv.i[j] = 0;
   if (GradMode::is_enabled()) {
+    Attrs conv = a.attrs;  // the conv's attrs alone, for the unfused ops
+    for (int j = 7; j < 14; ++j) conv.i[j] = 0;
     Attrs pa = fused_pool_attrs(a.attrs);
     const ConvGeom G = conv_geom(x.shape(), w.shape(), a.attrs);
     pa.shape = Shape{G.N, G.Co, G.Ho, G.Wo};
@@ -286,7 +286,7 @@ void register_conv_ops() {
       conv_cpu::conv2d_relu_max_pool2d, 0b011);
   define_op(OpId::conv2d_relu_max_pool2d).num_outputs = 2;
   define_op(OpId::conv2d_relu_max_pool2d).save_outputs = 0b11;
-  // Graph-only (made by a pass after autodiff, or by the VJP above with grad mode off): no VJP.
+  // The fused backward kernels, made by the pass after autodiff or by the VJP above: no VJPs.
   def(OpId::pool_grad_conv2d_weight_bias_grad, pool_grad_conv2d_weight_bias_grad_infer, nullptr,
       conv_cpu::pool_grad_conv2d_weight_bias_grad);
   define_op(OpId::pool_grad_conv2d_weight_bias_grad).num_outputs = 2;

@@ -1,6 +1,7 @@
-// Fused pool_grad_conv2d_backward (graph/passes/fuse_conv_pool.cpp, and conv2d_relu_max_pool2d's VJP): the backward of a
-// Conv2d -> ReLU -> MaxPool2d(2) layer whose input needs a gradient (every conv layer but the
-// first): max_pool2d_grad, then conv2d_input_grad and conv2d_weight_bias_grad of its result.
+// Fused pool_grad_conv2d_backward (made by graph/passes/fuse_conv_pool.cpp and by
+// conv2d_relu_max_pool2d's VJP): the backward of a Conv2d -> ReLU -> MaxPool2d(2) layer whose input
+// needs a gradient (every conv layer but the first): max_pool2d_grad, then conv2d_input_grad and
+// conv2d_weight_bias_grad of its result.
 //
 // Why: the pool's input gradient, which both conv gradients read, is zero in at least 3 of every 4
 // positions: a 2x2 window passes its gradient to its one winner, and to none where the ReLU clipped
