@@ -98,6 +98,17 @@ Flow Conv2DImpl::call_flow_logits(const std::vector<Flow>& in) {
   return {conv_nchw(channels_first(in[0]).contiguous()), true};
 }
 
+bool Conv2DImpl::pads_inside_conv() const {
+  return options.padding == "valid" || (conv && !(conv->options.padding == nn::Size2(0)));
+}
+
+Flow Conv2DImpl::call_flow_relu_max_pool(const std::vector<Flow>& in, const Pool2dOptions& window) {
+  NABLA_CHECK(in.at(0).t.dim() == 4, "Conv2D '", layer_name(), "': expected a 4-d input, received shape ",
+              in[0].t.shape());
+  NABLA_CHECK(pads_inside_conv(), "Conv2D '", layer_name(), "': this padding needs a separate pad op");
+  return {conv->forward_relu_max_pool(channels_first(in[0]).contiguous(), window), true};
+}
+
 Flow Conv2DImpl::call_flow(const std::vector<Flow>& in) {
   Flow y = call_flow_logits(in);
   const auto& act = options.activation;
@@ -143,12 +154,17 @@ TensorShape Pooling2DImpl::compute_output_shape(const TensorShape& in) {
 Flow Pooling2DImpl::call_flow(const std::vector<Flow>& in) { return pool_flow(in, false); }
 Flow Pooling2DImpl::call_flow_after_relu(const std::vector<Flow>& in) { return pool_flow(in, true); }
 
+Pool2dOptions Pooling2DImpl::window() const {
+  Pool2dOptions p;
+  for (int d = 0; d < 2; ++d) p.kernel[d] = pool_size[d], p.stride[d] = options.strides[d];
+  return p;
+}
+
 Flow Pooling2DImpl::pool_flow(const std::vector<Flow>& in, bool relu_first) {
   NABLA_CHECK(in.at(0).t.dim() == 4, type(), " '", layer_name(), "': expected a 4-d input, received shape ",
               in[0].t.shape());
   Tensor x = channels_first(in[0]).contiguous();
-  Pool2dOptions p;
-  for (int d = 0; d < 2; ++d) p.kernel[d] = pool_size[d], p.stride[d] = options.strides[d];
+  Pool2dOptions p = window();
   if (options.padding == "same") {
     auto [t, b] = same_pads(x.size(2), pool_size[0], options.strides[0]);
     auto [l, r] = same_pads(x.size(3), pool_size[1], options.strides[1]);

@@ -1,8 +1,10 @@
 // keras::Sequential: shape inference at construction (with an input shape) or on the first call.
 #include "nabla/keras/sequential.h"
 
+#include "graph/trace.h"
 #include "nabla/keras/layers/convolutional.h"
 #include "nabla/keras/layers/core.h"
+#include "nabla/ops.h"
 
 namespace nabla::keras {
 
@@ -84,12 +86,20 @@ std::vector<Flow> Sequential::run(const std::vector<Tensor>& xs, const std::vect
   const size_t n = layers_.size();
   for (size_t i = 0; i < n; ++i) {
     in[0] = std::move(f);
-    // Conv2D(activation="relu") then MaxPooling2D: the pool takes the ReLU (relu_max_pool2d).
+    // Conv2D(activation="relu") then MaxPooling2D. Eagerly, where neither needs a separate pad
+    // op, all three run as one conv2d_relu_max_pool2d (as in nn::Sequential: the conv output is
+    // pooled in cache, the backward visits only the winners). Otherwise, and while a graph is
+    // traced (its passes make the same fusion after autodiff; exports keep standard ops), the
+    // pool takes the ReLU (relu_max_pool2d).
     auto* conv = dynamic_cast<layers::Conv2DImpl*>(layers_[i].get());
     auto* pool = i + 1 < n ? dynamic_cast<layers::Pooling2DImpl*>(layers_[i + 1].get()) : nullptr;
     if (conv && pool && pool->max && conv->options.activation == "relu" && !(logits && i + 2 == n)) {
-      in[0] = conv->call_flow_logits(in);
-      f = pool->call_flow_after_relu(in);
+      if (graph::active_tracer() == nullptr && pool->options.padding == "valid" && conv->pads_inside_conv()) {
+        f = conv->call_flow_relu_max_pool(in, pool->window());
+      } else {
+        in[0] = conv->call_flow_logits(in);
+        f = pool->call_flow_after_relu(in);
+      }
       ++i;
       continue;
     }

@@ -33,6 +33,13 @@ class Conv2DImpl : public Layer {
   TensorShape compute_output_shape(const TensorShape& in) override;
   Flow call_flow(const std::vector<Flow>& in) override;
   Flow call_flow_logits(const std::vector<Flow>& in) override;
+  /// This conv, its ReLU and a max pool with `window` as one conv2d_relu_max_pool2d (nabla::ops):
+  /// each image's conv output is pooled while in cache and the backward pass visits only the
+  /// pool's winners. Only where the conv needs no separate padding op (pads_inside_conv()).
+  Flow call_flow_relu_max_pool(const std::vector<Flow>& in, const Pool2dOptions& window);
+  /// True when the conv op itself applies this layer's padding ("valid", or "same" that pads
+  /// symmetrically), so that call_flow_relu_max_pool applies.
+  bool pads_inside_conv() const;
   std::string final_activation() const override { return options.activation; }
   Tensor to_keras_layout(size_t i, const Tensor& w) const override;
   Tensor from_keras_layout(size_t i, const Tensor& w) const override;
@@ -69,6 +76,8 @@ class Pooling2DImpl : public Layer {
   /// by MaxPooling2D, so that the ReLU output is never stored and compiled graphs fuse the conv,
   /// ReLU and pool (as for nn::Sequential's Conv2d -> ReLU -> MaxPool2d).
   Flow call_flow_after_relu(const std::vector<Flow>& in);
+  /// The pooling window as the pool ops take it (padding aside).
+  Pool2dOptions window() const;
   bool max;
   nn::Size2 pool_size;
   Pooling2DOptions options;
