@@ -30,6 +30,13 @@ TEST(GemmTiling, RowSplitOnlyWhenItKeepsHalfTheTiles) {
   Tiling fc = gemm_tiling(128, 3136, 64);
   EXPECT_TRUE(fc.split_n);
   EXPECT_GT(fc.count, 1);
+  // Its fc1 forward ([64, 3136] @ [3136, 128]): tiles past ~1M multiply-adds are >= 128 wide, but
+  // a 128-255 wide product is still cut in two halves (else it would run on one thread).
+  Tiling fwd = gemm_tiling(64, 128, 3136);
+  EXPECT_TRUE(fwd.split_n);
+  EXPECT_EQ(fwd.count, 2);
+  EXPECT_EQ(fwd.extent, 64);
+  EXPECT_EQ(gemm_tiling(64, 384, 1024).extent, 128);  // wider ones keep the >= 128 rule
   // Square and small products: unchanged (larger dim split, or whole).
   EXPECT_EQ(gemm_tiling(64, 64, 32).count, 1);
   Tiling big = gemm_tiling(512, 512, 512);
