@@ -92,21 +92,21 @@ Tensor Conv2DImpl::conv_nchw(const Tensor& x) {
   return conv(in);
 }
 
-Flow Conv2DImpl::call_flow_logits(const std::vector<Flow>& in) {
+Tensor Conv2DImpl::nchw_input(const std::vector<Flow>& in) const {
   NABLA_CHECK(in.at(0).t.dim() == 4, "Conv2D '", layer_name(), "': expected a 4-d input, received shape ",
               in[0].t.shape());
-  return {conv_nchw(channels_first(in[0]).contiguous()), true};
+  return channels_first(in[0]).contiguous();
 }
+
+Flow Conv2DImpl::call_flow_logits(const std::vector<Flow>& in) { return {conv_nchw(nchw_input(in)), true}; }
 
 bool Conv2DImpl::pads_inside_conv() const {
   return options.padding == "valid" || (conv && !(conv->options.padding == nn::Size2(0)));
 }
 
 Flow Conv2DImpl::call_flow_relu_max_pool(const std::vector<Flow>& in, const Pool2dOptions& window) {
-  NABLA_CHECK(in.at(0).t.dim() == 4, "Conv2D '", layer_name(), "': expected a 4-d input, received shape ",
-              in[0].t.shape());
   NABLA_CHECK(pads_inside_conv(), "Conv2D '", layer_name(), "': this padding needs a separate pad op");
-  return {conv->forward_relu_max_pool(channels_first(in[0]).contiguous(), window), true};
+  return {conv->forward_relu_max_pool(nchw_input(in), window), true};
 }
 
 Flow Conv2DImpl::call_flow(const std::vector<Flow>& in) {

@@ -39,16 +39,17 @@ Tiling tile_along(bool split_n, int64_t M, int64_t N, int64_t K) {
   int64_t want = static_cast<int64_t>(std::min(16.0, work / kGemmParallelWork));
   if (want <= 1) return t;
   int64_t ext = ((dim + want - 1) / want + 31) / 32 * 32;
+  const int64_t half = ((dim + 1) / 2 + 31) / 32 * 32;  // two tiles
   if (static_cast<double>(other) * ext * K > 2.0 * kGemmParallelWork) {
     ext = std::max<int64_t>(ext, 128);
     // ...but a product 128-255 wide along the split dim is still cut in two (64-128 wide), else
     // it would run on one thread: the seed CNN's fc1 forward, [64, 3136] @ [3136, 128], 1 thread:
     // whole 574-588 us, two 64-wide tiles 595-605; 2 threads: 327-330 (bench in the note).
-    if (ext >= dim && dim >= 128) ext = ((dim + 1) / 2 + 31) / 32 * 32;
+    if (ext >= dim && dim >= 128) ext = half;
   }
   // Large products (> ~100M multiply-adds) are cut in halves only: each extra tile re-packs the
   // whole other operand (1024^3 on 1 thread: 8 tiles 150 GFLOP/s, whole 188; see the note).
-  if (work > 1e8) ext = std::max<int64_t>(ext, ((dim + 1) / 2 + 31) / 32 * 32);
+  if (work > 1e8) ext = std::max<int64_t>(ext, half);
   if (ext >= dim) return t;
   t.extent = ext;
   t.count = (dim + ext - 1) / ext;

@@ -51,6 +51,8 @@ class Conv2DImpl : public Layer {
 
  private:
   Tensor conv_nchw(const Tensor& x);
+  /// The input flow as a contiguous NCHW tensor (checks that it is 4-d, naming the layer).
+  Tensor nchw_input(const std::vector<Flow>& in) const;
 };
 class Conv2D : public LayerHolder<Conv2DImpl> {
  public:
